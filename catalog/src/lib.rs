@@ -1,0 +1,2 @@
+//! Every Open edX event upstream defines (being written).
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! Doc tests of the user guide and README.
+#![forbid(unsafe_code)]

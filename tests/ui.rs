@@ -1,0 +1,5 @@
+//! UI tests
+#[test]
+fn ui() {
+    trybuild::TestCases::new().compile_fail("ui/**/*.rs");
+}
