@@ -1,0 +1,1 @@
+//! The `analytics` subdomain (being written).

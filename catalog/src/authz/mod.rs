@@ -1,0 +1,1 @@
+//! The `authz` subdomain (being written).

@@ -1,0 +1,1 @@
+//! The `content_authoring` subdomain (being written).

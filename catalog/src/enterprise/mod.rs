@@ -1,0 +1,1 @@
+//! The `enterprise` subdomain (being written).

@@ -1,0 +1,1 @@
+//! The reference page of all events (being written).
