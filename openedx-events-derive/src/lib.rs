@@ -77,7 +77,7 @@ pub fn derive_event_data(input: TokenStream) -> TokenStream {
 /// /// Emitted when a learner earns a badge.
 /// #[openedx_event(
 ///     name = BADGE_EARNED,
-///     event_type = "org.openedx.learning.badge.earned.v1",
+///     event_type = "org.openedx.learning.badge_example.earned.v1",
 ///     key_field = "learner.username",
 ///     minor_version = 1,
 /// )]
@@ -86,10 +86,10 @@ pub fn derive_event_data(input: TokenStream) -> TokenStream {
 ///     pub earned_at: DateTime<Utc>,
 /// }
 ///
-/// assert_eq!(BADGE_EARNED.event_type(), "org.openedx.learning.badge.earned.v1");
+/// assert_eq!(BADGE_EARNED.event_type(), "org.openedx.learning.badge_example.earned.v1");
 /// assert_eq!(BADGE_EARNED.minor_version(), 1);
 /// assert_eq!(BADGE_EARNED.event_key_field(), Some("learner.username"));
-/// assert!(openedx_events::get_signal_by_type("org.openedx.learning.badge.earned.v1").is_some());
+/// assert!(openedx_events::get_signal_by_type("org.openedx.learning.badge_example.earned.v1").is_some());
 /// ```
 #[proc_macro_attribute]
 pub fn openedx_event(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -107,7 +107,7 @@ pub fn openedx_event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 /// use openedx_events::{openedx_event, receiver, EventsMetadata};
 ///
-/// #[openedx_event(name = BADGE_EARNED, event_type = "org.openedx.learning.badge.earned.v1")]
+/// #[openedx_event(name = BADGE_EARNED, event_type = "org.openedx.learning.receiver_example.earned.v1")]
 /// pub struct BadgeEarned {
 ///     pub username: String,
 /// }

@@ -7,12 +7,12 @@
 //! ```
 //! use openedx_events::{openedx_event, testing, EventData};
 //!
-//! #[openedx_event(name = THING_HAPPENED, event_type = "org.openedx.learning.thing.happened.v1")]
+//! #[openedx_event(name = THING_HAPPENED, event_type = "org.openedx.learning.testing_example.happened.v1")]
 //! #[derive(Debug, PartialEq)]
 //! pub struct ThingHappened { pub what: String }
 //!
 //! // No receiver of any other event runs on this thread while `_isolation` lives.
-//! let _isolation = testing::isolate_events(["org.openedx.learning.thing.happened.v1"])?;
+//! let _isolation = testing::isolate_events(["org.openedx.learning.testing_example.happened.v1"])?;
 //! let sent = testing::capture(&THING_HAPPENED);
 //!
 //! THING_HAPPENED.send_event(ThingHappened { what: "it".into() });
@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::data::EventData;
 use crate::error::UnknownEventType;
 use crate::metadata::EventsMetadata;
-use crate::registry::{get_signal_by_type, unknown_event_type};
+use crate::registry::unknown_event_type;
 use crate::signal::OpenEdxPublicSignal;
 
 /// How many isolation and capture guards are alive in the whole process; while none is, sending
@@ -74,7 +74,8 @@ where
     let mut allowed = BTreeSet::new();
     for event_type in enabled {
         let event_type = event_type.as_ref();
-        match get_signal_by_type(event_type) {
+        // Any signal of the type will do: isolation goes by type, even one declared twice.
+        match crate::all_events().find(|signal| signal.event_type() == event_type) {
             Some(signal) => allowed.insert(signal.event_type()),
             None => return Err(unknown_event_type(event_type)),
         };
