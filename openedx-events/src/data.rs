@@ -195,3 +195,22 @@ impl<T: EventField> EventField for BTreeMap<String, T> {
 impl<T: EventField> EventField for Option<T> {
     const TYPE: &'static FieldType = &FieldType::Optional(T::TYPE);
 }
+
+/// Each opaque key travels as its canonical string; the name is upstream's class name.
+macro_rules! opaque_key_fields {
+    ($($ty:ty => $name:literal,)*) => {
+        $(impl EventField for $ty {
+            const TYPE: &'static FieldType = &FieldType::OpaqueKey($name);
+        })*
+    };
+}
+
+opaque_key_fields! {
+    crate::keys::CourseKey => "CourseKey",
+    crate::keys::UsageKey => "UsageKey",
+    crate::keys::LibraryLocatorV2 => "LibraryLocatorV2",
+    crate::keys::LibraryUsageLocatorV2 => "LibraryUsageLocatorV2",
+    crate::keys::LibraryCollectionLocator => "LibraryCollectionLocator",
+    crate::keys::LibraryContainerLocator => "LibraryContainerLocator",
+    crate::keys::CcxLocator => "CCXLocator",
+}

@@ -1,2 +1,32 @@
-//! Doc tests of the user guide and README.
+//! Doc tests of the README and the user guide: every Rust block in them compiles and runs.
 #![forbid(unsafe_code)]
+
+/// The README's quick start.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
+/// docs/concepts.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/concepts.md")]
+pub struct ConceptsDoctests;
+
+/// docs/how-to/define-an-event.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-to/define-an-event.md")]
+pub struct DefineAnEventDoctests;
+
+/// docs/how-to/write-a-receiver.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-to/write-a-receiver.md")]
+pub struct WriteAReceiverDoctests;
+
+/// docs/how-to/test-a-receiver.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-to/test-a-receiver.md")]
+pub struct TestAReceiverDoctests;
+
+/// docs/reference/attributes.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/reference/attributes.md")]
+pub struct AttributesDoctests;
