@@ -63,6 +63,7 @@
 #[allow(unused_extern_crates, reason = "used only when this crate's own tests expand its macros")]
 extern crate self as openedx_events;
 
+pub mod avro;
 mod data;
 mod dispatch;
 mod error;

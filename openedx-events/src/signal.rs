@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 
+use crate::avro::UnserializableEvent;
 use crate::data::{DataDescription, EventData};
 use crate::dispatch::{BoxError, ReceiverResponse, ReceiverReturn, SendEventError, call_guarded};
 use crate::metadata::EventsMetadata;
@@ -38,6 +39,7 @@ pub struct OpenEdxPublicSignal<E: EventData> {
     allow_failure: AtomicBool,
     statics: OnceLock<Box<[&'static TypedReceiver<E>]>>,
     dynamic: DynamicReceivers<E>,
+    avro_schema: OnceLock<Result<String, UnserializableEvent>>,
 }
 
 type DynHandler<E> = Arc<dyn Fn(&E, &EventsMetadata) -> Result<(), BoxError> + Send + Sync>;
@@ -74,6 +76,7 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
             allow_failure: AtomicBool::new(false),
             statics: OnceLock::new(),
             dynamic: DynamicReceivers { count: AtomicUsize::new(0), list: RwLock::new(Vec::new()) },
+            avro_schema: OnceLock::new(),
         }
     }
 
@@ -101,6 +104,15 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     /// Where the signal is defined: `module::path::NAME`.
     pub fn definition(&self) -> &'static str {
         self.definition
+    }
+
+    /// The event's Avro schema, exactly the string upstream's `AvroSignalSerializer` gives
+    /// (`schema_string()`), computed once; an error for an event whose data has no wire form.
+    pub fn avro_schema(&self) -> Result<&str, &UnserializableEvent> {
+        self.avro_schema
+            .get_or_init(|| crate::avro::schema_string(self.event_type, E::DESCRIPTION))
+            .as_ref()
+            .map(String::as_str)
     }
 
     /// Sends the event to every receiver, with metadata generated now, and returns what each
@@ -336,6 +348,8 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
     fn data(&self) -> &'static DataDescription;
     /// See [`OpenEdxPublicSignal::definition`].
     fn definition(&self) -> &'static str;
+    /// See [`OpenEdxPublicSignal::avro_schema`].
+    fn avro_schema(&self) -> Result<&str, &UnserializableEvent>;
     /// See [`OpenEdxPublicSignal::receivers`].
     fn receivers(&'static self) -> Vec<Cow<'static, str>>;
     /// See [`OpenEdxPublicSignal::is_enabled`].
@@ -386,6 +400,9 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
     }
     fn definition(&self) -> &'static str {
         self.definition
+    }
+    fn avro_schema(&self) -> Result<&str, &UnserializableEvent> {
+        OpenEdxPublicSignal::avro_schema(self)
     }
     fn receivers(&'static self) -> Vec<Cow<'static, str>> {
         OpenEdxPublicSignal::receivers(self)
