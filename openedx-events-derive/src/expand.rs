@@ -1,26 +1,26 @@
 //! Generation: each macro's model turned into tokens. Every path is absolute, through
 //! `::openedx_events::__private`, so the user's crate needs nothing else in scope.
 
-use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned as _;
 use syn::{DeriveInput, LitStr, ReturnType};
 
 use crate::attr::{EventArgs, ReceiverArgs};
 use crate::fallback;
-use crate::model::{EventDef, Payload, ReceiverFn};
+use crate::model::{EventDef, Origin, Payload, ReceiverFn};
 
 pub(crate) fn event_data(input: &DeriveInput) -> TokenStream {
-    match Payload::from_syn(input) {
+    match Payload::from_syn(input, Origin::Derive) {
         Ok(payload) => event_data_impls(&payload),
         Err(error) => error.to_compile_error(),
     }
 }
 
 pub(crate) fn openedx_event(args: TokenStream, item: TokenStream) -> TokenStream {
-    match try_openedx_event(args, item.clone()) {
+    match try_openedx_event(args.clone(), item.clone()) {
         Ok(expanded) => expanded,
-        Err(error) => fallback::openedx_event(item, error),
+        Err(error) => fallback::openedx_event(args, item, error),
     }
 }
 
@@ -57,7 +57,7 @@ fn try_receiver(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
 ///     const TYPE: &FieldType = &FieldType::Record(<Self as EventData>::DESCRIPTION);
 /// }
 /// ```
-fn event_data_impls(payload: &Payload) -> TokenStream {
+pub(crate) fn event_data_impls(payload: &Payload) -> TokenStream {
     let ident = &payload.ident;
     let name = ident.to_string();
     let docs = &payload.docs;
@@ -69,6 +69,7 @@ fn event_data_impls(payload: &Payload) -> TokenStream {
         let field_type = quote_spanned!(ty.span()=> <#ty as ::openedx_events::__private::EventField>::TYPE);
         quote! { ::openedx_events::__private::FieldDescription::new(#name, #field_type, #docs) }
     });
+    let codec = codec_methods(payload);
     quote! {
         #[automatically_derived]
         impl ::openedx_events::__private::EventData for #ident {
@@ -78,12 +79,68 @@ fn event_data_impls(payload: &Payload) -> TokenStream {
             };
         }
 
+        // Not recommended: rustc would otherwise list every payload of the crate under each
+        // unsupported field type.
         #[automatically_derived]
+        #[diagnostic::do_not_recommend]
         impl ::openedx_events::__private::EventField for #ident {
             const TYPE: &'static ::openedx_events::__private::FieldType =
                 &::openedx_events::__private::FieldType::Record(
                     <Self as ::openedx_events::__private::EventData>::DESCRIPTION,
                 );
+
+            #codec
+        }
+    }
+}
+
+/// The Avro codec and JSON form of a struct: its fields in order, each through its own
+/// `EventField` impl, so the code is direct and needs no value tree. Expands to:
+///
+/// ```text
+/// fn write_avro(&self, w) { self.id.write_avro(w); self.username.write_avro(w); }
+/// fn read_avro(r) -> Result<Self, DecodeError> {
+///     Ok(Self { id: read_avro(r).map_err(|e| e.in_field("id"))?, username: ... })
+/// }
+/// fn to_json(&self) -> Value { {"id": ..., "username": ...} }
+/// fn from_json(v) -> Result<Self, JsonError> { Ok(Self { id: json_field(object, "id")?, ... }) }
+/// ```
+fn codec_methods(payload: &Payload) -> TokenStream {
+    let private = quote!(::openedx_events::__private);
+    let idents: Vec<_> = payload.fields.iter().map(|field| &field.ident).collect();
+    let names: Vec<_> = payload.fields.iter().map(|field| &field.name).collect();
+    let types: Vec<_> = payload.fields.iter().map(|field| &field.ty).collect();
+    quote! {
+        #[inline]
+        fn write_avro(&self, __openedx_writer: &mut #private::AvroWriter<'_>) {
+            #( #private::EventField::write_avro(&self.#idents, __openedx_writer); )*
+        }
+
+        fn read_avro(
+            __openedx_reader: &mut #private::AvroReader<'_>,
+        ) -> ::core::result::Result<Self, #private::DecodeError> {
+            ::core::result::Result::Ok(Self {
+                #( #idents: <#types as #private::EventField>::read_avro(__openedx_reader)
+                    .map_err(|__openedx_error| __openedx_error.in_field(#names))?, )*
+            })
+        }
+
+        fn to_json(&self) -> #private::JsonValue {
+            let mut __openedx_object = #private::JsonMap::new();
+            #( __openedx_object.insert(
+                ::std::string::String::from(#names),
+                #private::EventField::to_json(&self.#idents),
+            ); )*
+            #private::JsonValue::Object(__openedx_object)
+        }
+
+        fn from_json(
+            __openedx_value: &#private::JsonValue,
+        ) -> ::core::result::Result<Self, #private::JsonError> {
+            let __openedx_object = #private::json_object(__openedx_value, &[#(#names),*])?;
+            ::core::result::Result::Ok(Self {
+                #( #idents: #private::json_field::<#types>(__openedx_object, #names)?, )*
+            })
         }
     }
 }
@@ -106,7 +163,7 @@ fn expand_event(def: &EventDef) -> TokenStream {
     let name = &def.name;
     let event_type = &def.event_type;
     // Validation has checked that the number fits.
-    let minor_version: u32 = def.args.minor_version.get().and_then(|v| v.base10_parse().ok()).unwrap_or(0);
+    let minor_version = def.minor_version().unwrap_or(0);
     let key_field = match def.args.key_field.get() {
         Some(key_field) => quote!(::core::option::Option::Some(#key_field)),
         None => quote!(::core::option::Option::None),
@@ -146,8 +203,16 @@ fn expand_event(def: &EventDef) -> TokenStream {
 /// A closure that is only type-checked: each segment of the key field is a field access, so a
 /// misspelt nested field is reported by rustc at the `key_field` string.
 fn key_field_access(ident: &syn::Ident, path: &[syn::Ident], literal: &LitStr) -> TokenStream {
-    let data = format_ident!("__openedx_data", span = literal.span());
-    quote_spanned! {literal.span()=>
+    // Mixed-site hygiene marks the tokens as macro-made, so rustc does not suggest replacing the
+    // whole string with the field it guesses (`key_field = username`); the error stays at the string.
+    let span = Span::mixed_site().located_at(literal.span());
+    let data = format_ident!("__openedx_data", span = span);
+    let path = path.iter().map(|segment| {
+        let mut segment = segment.clone();
+        segment.set_span(span);
+        segment
+    });
+    quote_spanned! {span=>
         let _ = |#data: &#ident| { let _ = &#data #(.#path)*; };
     }
 }
@@ -157,13 +222,18 @@ fn key_field_access(ident: &syn::Ident, path: &[syn::Ident], literal: &LitStr) -
 /// ```ignore
 /// const _: () = {
 ///     fn __openedx_receiver(data: &Payload, metadata: &EventsMetadata) -> Result<(), BoxError> {
-///         ReceiverReturn::into_receiver_result(congratulate(data, metadata))
+///         let returned = congratulate(data, metadata);
+///         ReceiverReturn::into_receiver_result(returned)
 ///     }
 ///     static __OPENEDX_RECEIVER: TypedReceiver<Payload> =
 ///         TypedReceiver::new(&SIGNAL, "path::to::congratulate", __openedx_receiver);
 ///     inventory::submit! { StaticReceiver::new(&__OPENEDX_RECEIVER) }
 /// };
 /// ```
+///
+/// rustc checks the rest, at the user's tokens: the signal carries `Payload` (the bound on
+/// `TypedReceiver::new`, at the signal), the metadata type (the call, at the metadata type) and the
+/// return type (the bound on `into_receiver_result`, at the return type).
 fn expand_receiver(receiver: &ReceiverFn) -> TokenStream {
     let func = &receiver.func;
     let fn_name = &func.sig.ident;
@@ -172,40 +242,78 @@ fn expand_receiver(receiver: &ReceiverFn) -> TokenStream {
         // Validation guarantees a reference payload; keep the function if that ever changes.
         return quote!(#func);
     };
-    let arg_types = receiver.arg_types();
-    let metadata_span = arg_types.get(1).map_or_else(|| fn_name.span(), |ty| ty.span());
-    let return_span = match receiver.return_type() {
-        ReturnType::Type(_, ty) => ty.span(),
-        ReturnType::Default => fn_name.span(),
+    let data = quote!(__openedx_data);
+    let metadata = match receiver.arg_types().get(1) {
+        Some(ty) => spanning(ty, quote!(__openedx_metadata)),
+        None => quote!(__openedx_metadata),
     };
-    let metadata_arg = quote_spanned!(metadata_span=> __openedx_metadata);
-    let call = quote!(#fn_name(__openedx_data, #metadata_arg));
-    let into_result = quote_spanned! {return_span=>
-        ::openedx_events::__private::ReceiverReturn::into_receiver_result(#call)
+    let into_result = match receiver.return_type() {
+        ReturnType::Type(_, ty) => {
+            let (first, last) = first_and_last_spans(ty);
+            let path = quote_spanned!(first=> ::openedx_events::__private::ReceiverReturn::into_receiver_result);
+            let returned = spanning(ty, quote!(__openedx_returned));
+            let call = quote_spanned!(last=> (#returned));
+            quote! {
+                let __openedx_returned = #fn_name(#data, #metadata);
+                #path #call
+            }
+        }
+        ReturnType::Default => quote! {
+            #fn_name(#data, #metadata);
+            ::core::result::Result::Ok(())
+        },
     };
-    // Spanned on the payload type, so that a payload the signal does not carry is reported there.
-    let typed_new = quote_spanned!(payload.span()=> ::openedx_events::__private::TypedReceiver::<#payload>::new);
+    // `TypedReceiver::<Payload>::new(&SIGNAL, ...)`: the call spans the payload type, where a
+    // payload that is no `EventData` is reported; the argument spans the signal, where a signal
+    // that does not carry the payload is reported (with the payload type labelled as well).
+    let (payload_first, payload_last) = first_and_last_spans(payload);
+    let (signal_first, _) = first_and_last_spans(signal);
+    let signal_ref = quote_spanned!(signal_first=> &#signal);
+    let args = quote_spanned! {payload_last=>
+        (
+            #signal_ref,
+            ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#fn_name)),
+            __openedx_receiver,
+        )
+    };
+    let typed_receiver =
+        quote_spanned!(payload_first=> ::openedx_events::__private::TypedReceiver::<#payload>::new #args);
     quote! {
         #func
 
         #[doc(hidden)]
         const _: () = {
             fn __openedx_receiver(
-                __openedx_data: &#payload,
+                #data: &#payload,
                 __openedx_metadata: &::openedx_events::__private::EventsMetadata,
             ) -> ::core::result::Result<(), ::openedx_events::__private::BoxError> {
                 #into_result
             }
 
-            static __OPENEDX_RECEIVER: ::openedx_events::__private::TypedReceiver<#payload> = #typed_new(
-                &#signal,
-                ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#fn_name)),
-                __openedx_receiver,
-            );
-
+            // The receiver is built inline, not in a `static` of its own: a payload type that is
+            // no `EventData` then makes one error, at `TypedReceiver::new`, not a second one at
+            // `StaticReceiver::new`. The reference is promoted to `'static` (a `const fn` call in
+            // a static's initializer).
             ::openedx_events::__private::inventory::submit! {
-                ::openedx_events::__private::StaticReceiver::new(&__OPENEDX_RECEIVER)
+                ::openedx_events::__private::StaticReceiver::new(&#typed_receiver)
             }
         };
     }
+}
+
+/// The spans of the first and last tokens of `tokens`.
+fn first_and_last_spans(tokens: &impl ToTokens) -> (Span, Span) {
+    let mut tokens = tokens.to_token_stream().into_iter();
+    let first = tokens.next().map_or_else(Span::call_site, |token| token.span());
+    let last = tokens.last().map_or(first, |token| token.span());
+    (first, last)
+}
+
+/// `(value,).0`, its parentheses spanned on the first token of `over` and its `.0` on the last,
+/// so that rustc, reporting the expression, underlines all of `over` (a single span cannot cover
+/// several tokens on stable Rust).
+fn spanning(over: &impl ToTokens, value: TokenStream) -> TokenStream {
+    let (first, last) = first_and_last_spans(over);
+    let tuple = quote_spanned!(first=> (#value,));
+    quote_spanned!(last=> #tuple.0)
 }

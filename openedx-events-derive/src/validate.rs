@@ -1,10 +1,10 @@
 //! Checks over the model, one function per rule; every problem is reported at its token.
 
 use syn::ext::IdentExt as _;
-use syn::{FnArg, Ident, LitStr, Type};
+use syn::{Expr, ExprLit, FnArg, GenericParam, Ident, Lit, LitStr, Type};
 
 use crate::errors::Errors;
-use crate::model::{EventDef, ReceiverFn};
+use crate::model::{EventDef, IMPLIED_DERIVE, ReceiverFn};
 
 const CONVENTION: &str = "event type must look like `org.openedx.<subdomain>.<subject>.<action>.v<major>`";
 
@@ -12,23 +12,36 @@ impl EventDef {
     pub(crate) fn validate(&self) -> syn::Result<()> {
         let mut errors = Errors::default();
         check_event_type_convention(&self.event_type, self.args.allow_unversioned.is_set(), &mut errors);
-        if let Some(version) = self.args.minor_version.get()
-            && let Err(error) = version.base10_parse::<u32>()
-        {
-            errors.push(syn::Error::new(
-                version.span(),
-                format!("`minor_version` must be a whole number from 0 to {}: {error}", u32::MAX),
-            ));
+        if let Err(error) = self.minor_version() {
+            errors.push(error);
         }
         if let Some(key_field) = self.args.key_field.get() {
             check_key_field_head(self, key_field, &mut errors);
-        } else if self.args.allow_unresolved_key_field.is_set() {
-            errors.at(&self.name, "`allow_unresolved_key_field` needs a `key_field`");
+        } else if let Some(span) = self.args.allow_unresolved_key_field.span() {
+            errors.push(syn::Error::new(span, "`allow_unresolved_key_field` needs a `key_field`"));
         }
         for derive in self.derives_of_event_data() {
-            errors.at(derive, "`#[openedx_event]` already implies `#[derive(EventData)]`; remove the derive");
+            errors.at(derive, IMPLIED_DERIVE);
         }
         errors.finish()
+    }
+
+    /// The minor version: an integer literal that fits a `u32`, 0 when not given.
+    pub(crate) fn minor_version(&self) -> syn::Result<u32> {
+        let Some(version) = self.args.minor_version.get() else {
+            return Ok(0);
+        };
+        match version {
+            Expr::Lit(ExprLit { lit: Lit::Int(int), attrs }) if attrs.is_empty() => {
+                int.base10_parse::<u32>().map_err(|_| {
+                    syn::Error::new_spanned(version, format!("`minor_version` must be from 0 to {}", u32::MAX))
+                })
+            }
+            _ => Err(syn::Error::new_spanned(
+                version,
+                "`minor_version` must be a whole number written as a literal, such as `minor_version = 1`",
+            )),
+        }
     }
 
     /// The key field's segments as identifiers, once validation has passed.
@@ -76,9 +89,16 @@ fn check_key_field_head(def: &EventDef, key_field: &LitStr, errors: &mut Errors)
         match parse_segment(segment, key_field) {
             Some(ident) => segments.push(ident),
             None => {
+                let problem = if segment.is_empty() {
+                    "it has an empty segment".to_owned()
+                } else {
+                    format!("`{segment}` is not a field name")
+                };
                 errors.push(syn::Error::new(
                     key_field.span(),
-                    format!("`key_field` must be a dotted path of field names, such as `enrollment.user.id`; `{segment}` is not a field name"),
+                    format!(
+                        "`key_field` must be a dotted path of field names, such as `enrollment.user.id`; {problem}"
+                    ),
                 ));
                 return;
             }
@@ -139,8 +159,14 @@ fn check_receiver_shape(receiver: &ReceiverFn, errors: &mut Errors) {
     if let Some(abi) = &sig.abi {
         errors.at(abi, "a receiver cannot declare an ABI");
     }
-    if !sig.generics.params.is_empty() {
-        errors.at(&sig.generics.params, "a receiver cannot be generic; it receives one signal's payload type");
+    // Lifetime parameters are harmless: the handler passes plain references.
+    let type_or_const: Vec<&GenericParam> =
+        sig.generics.params.iter().filter(|param| !matches!(param, GenericParam::Lifetime(_))).collect();
+    if !type_or_const.is_empty() {
+        errors.at(
+            quote::quote!(#(#type_or_const),*),
+            "a receiver cannot be generic; it receives one signal's payload type",
+        );
     }
     if let Some(clause) = &sig.generics.where_clause {
         errors.at(clause, "a receiver cannot have a `where` clause");

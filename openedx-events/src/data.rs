@@ -1,33 +1,49 @@
 //! What an event carries: the [`EventData`] trait, the [`EventField`] trait for field types, and
 //! the static descriptions that the derive records for the schema, the docs and the CLI.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Utc};
-use uuid::Uuid;
+use crate::avro::{AvroReader, AvroWriter, DecodeError, JsonError};
 
 /// A struct an event can carry: a signal's payload, or a data type nested in one.
 ///
 /// Implement it with `#[derive(EventData)]` (or `#[openedx_event(...)]`, which implies it); the
 /// derive checks every field's type at compile time and records a [`DataDescription`].
-pub trait EventData: 'static {
+pub trait EventData: EventField + 'static {
     /// The struct's name, documentation and fields, computed once at compile time.
     const DESCRIPTION: &'static DataDescription;
 }
 
 /// A type that an event field can hold.
 ///
-/// Implemented for the scalar types, [`DateTime<Utc>`], [`Uuid`], the opaque keys of
+/// Implemented for the scalar types, `DateTime<Utc>`, `Uuid`, the opaque keys of
 /// [`crate::keys`], `Vec<T>`, `BTreeMap<String, T>`, `Option<T>` and every [`EventData`] struct.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be carried in an Open edX event",
     label = "this field's type is not one an event can carry",
     note = "an event field can be `String`, `bool`, `i64`, `i32`, `f64`, `DateTime<Utc>`, `Uuid`, an opaque key from `openedx_events::keys`, `Vec<T>`, `BTreeMap<String, T>`, `Option<T>`, or a struct that derives `EventData`"
 )]
-pub trait EventField {
+pub trait EventField: Sized {
     /// How the field's type is described in schemas and docs.
     const TYPE: &'static FieldType;
+
+    /// Appends the value as schemaless Avro.
+    fn write_avro(&self, writer: &mut AvroWriter<'_>);
+
+    /// Reads a value written by [`write_avro`](Self::write_avro) (or by Python's fastavro).
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError>;
+
+    /// The value in upstream's JSON form: custom types as strings, `None` as null.
+    fn to_json(&self) -> serde_json::Value;
+
+    /// Reads the JSON form.
+    fn from_json(value: &serde_json::Value) -> Result<Self, JsonError>;
+
+    /// What a field of this type is when its key is absent from a JSON object: `None` for an
+    /// `Option`, and no value (an error) for every other type.
+    fn absent_from_json() -> Option<Self> {
+        None
+    }
 }
 
 /// The shape of a field's type, as schemas and documentation need it.
@@ -44,9 +60,9 @@ pub enum FieldType {
     Long,
     /// A 64-bit float (`f64`).
     Double,
-    /// A UTC date and time ([`DateTime<Utc>`]), sent as an ISO 8601 string.
+    /// A UTC date and time (`DateTime<Utc>`), sent as an ISO 8601 string.
     DateTime,
-    /// A [`Uuid`], sent as its hyphenated string.
+    /// A `Uuid`, sent as its hyphenated string.
     Uuid,
     /// An opaque key (course key, usage key, ...), sent as its canonical string; holds the key
     /// type's upstream name, such as `CourseKey`.
@@ -164,53 +180,4 @@ impl FieldDescription {
     pub fn is_optional(&self) -> bool {
         matches!(self.ty, FieldType::Optional(_))
     }
-}
-
-macro_rules! scalar_fields {
-    ($($ty:ty => $variant:ident,)*) => {
-        $(impl EventField for $ty {
-            const TYPE: &'static FieldType = &FieldType::$variant;
-        })*
-    };
-}
-
-scalar_fields! {
-    String => String,
-    bool => Boolean,
-    i32 => Int,
-    i64 => Long,
-    f64 => Double,
-    DateTime<Utc> => DateTime,
-    Uuid => Uuid,
-}
-
-impl<T: EventField> EventField for Vec<T> {
-    const TYPE: &'static FieldType = &FieldType::List(T::TYPE);
-}
-
-impl<T: EventField> EventField for BTreeMap<String, T> {
-    const TYPE: &'static FieldType = &FieldType::Map(T::TYPE);
-}
-
-impl<T: EventField> EventField for Option<T> {
-    const TYPE: &'static FieldType = &FieldType::Optional(T::TYPE);
-}
-
-/// Each opaque key travels as its canonical string; the name is upstream's class name.
-macro_rules! opaque_key_fields {
-    ($($ty:ty => $name:literal,)*) => {
-        $(impl EventField for $ty {
-            const TYPE: &'static FieldType = &FieldType::OpaqueKey($name);
-        })*
-    };
-}
-
-opaque_key_fields! {
-    crate::keys::CourseKey => "CourseKey",
-    crate::keys::UsageKey => "UsageKey",
-    crate::keys::LibraryLocatorV2 => "LibraryLocatorV2",
-    crate::keys::LibraryUsageLocatorV2 => "LibraryUsageLocatorV2",
-    crate::keys::LibraryCollectionLocator => "LibraryCollectionLocator",
-    crate::keys::LibraryContainerLocator => "LibraryContainerLocator",
-    crate::keys::CcxLocator => "CCXLocator",
 }

@@ -95,6 +95,9 @@ impl ReceiverReturn for () {
     }
 }
 
+// Not recommended, so that `Result<(), i32>` is reported with `ReceiverReturn`'s message rather
+// than as a missing `From<i32>` for `Box<dyn Error>`.
+#[diagnostic::do_not_recommend]
 impl<E: Into<BoxError>> ReceiverReturn for Result<(), E> {
     fn into_receiver_result(self) -> Result<(), BoxError> {
         self.map_err(Into::into)

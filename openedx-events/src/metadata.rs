@@ -2,11 +2,15 @@
 //! defaults come from.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{OnceLock, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Timelike, Utc};
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
+use uuid::timestamp::context::ContextV1;
+use uuid::{Timestamp, Uuid};
 
 use crate::error::MetadataError;
 use crate::python::{Isoformat, parse_isoformat, write_json_string};
@@ -63,13 +67,16 @@ impl EventsMetadata {
 
     /// Metadata as `send_event` makes it; `time` defaults to now.
     pub(crate) fn generate(event_type: Cow<'static, str>, minorversion: u32, time: Option<DateTime<Utc>>) -> Self {
+        // One clock read serves both the id and, unless given, the time: reading the clock is
+        // the dearest part of sending an event.
+        let now = since_epoch();
         EventsMetadata {
             event_type,
-            id: new_event_id(),
+            id: new_event_id(now),
             minorversion,
             source: Cow::Borrowed(source()),
             sourcehost: Cow::Borrowed(sourcehost()),
-            time: time.unwrap_or_else(now),
+            time: time.unwrap_or_else(|| time_at(now)),
             sourcelib: Cow::Borrowed(&SOURCELIB),
             from_event_bus: false,
         }
@@ -175,26 +182,37 @@ const fn parse_u32(s: &str) -> u32 {
     value
 }
 
-/// The current time, at Python's precision (microseconds), so that metadata survives a round
-/// trip through JSON or the bus unchanged.
-fn now() -> DateTime<Utc> {
-    let t = Utc::now();
-    let nanos = t.nanosecond();
-    t.with_nanosecond(nanos - nanos % 1_000).unwrap_or(t)
+/// The current time since the Unix epoch, as `Utc::now()` and `Uuid::now_v1` read it (a clock
+/// set before 1970 reads as the epoch).
+fn since_epoch() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default()
 }
 
-/// A new UUID v1. Like Python's `uuid1()` on a machine whose MAC it cannot read, the node is
-/// random with the multicast bit set, chosen once per process.
-fn new_event_id() -> Uuid {
-    static NODE: OnceLock<[u8; 6]> = OnceLock::new();
-    let node = NODE.get_or_init(|| {
+/// A time since the epoch as a `DateTime`, at Python's precision (microseconds), so that
+/// metadata survives a round trip through JSON or the bus unchanged.
+fn time_at(since_epoch: Duration) -> DateTime<Utc> {
+    let nanos = since_epoch.subsec_nanos();
+    i64::try_from(since_epoch.as_secs())
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, nanos - nanos % 1_000))
+        .unwrap_or_default()
+}
+
+/// A new UUID v1 stamped with `now`. Like Python's `uuid1()` on a machine whose MAC it cannot
+/// read, the node is random with the multicast bit set, and the clock sequence starts at a
+/// random value; both are chosen once per process.
+fn new_event_id(now: Duration) -> Uuid {
+    static NODE: OnceLock<([u8; 6], ContextV1)> = OnceLock::new();
+    let (node, clock_sequence) = NODE.get_or_init(|| {
         let random = Uuid::new_v4().into_bytes();
         let mut node = [0u8; 6];
         node.copy_from_slice(&random[..6]);
         node[0] |= 0x01;
-        node
+        (node, ContextV1::new_random())
     });
-    Uuid::now_v1(node)
+    // What `Uuid::now_v1` does, with the clock already read.
+    let timestamp = Timestamp::from_unix(clock_sequence, now.as_secs(), now.subsec_nanos());
+    Uuid::new_v1(timestamp, node)
 }
 
 static SERVICE_NAME: RwLock<Option<&'static str>> = RwLock::new(None);
@@ -206,7 +224,9 @@ pub fn set_service_name(name: Option<&str>) {
     // Each distinct name is kept for the life of the process so that metadata can borrow it;
     // a service sets its name once or a handful of times.
     let source = name.map(|name| &*Box::leak(format!("openedx/{name}/web").into_boxed_str()));
-    *SERVICE_NAME.write().unwrap_or_else(PoisonError::into_inner) = source;
+    let mut current = SERVICE_NAME.write().unwrap_or_else(PoisonError::into_inner);
+    *current = source;
+    SERVICE_NAME_VERSION.fetch_add(1, Ordering::Release);
 }
 
 /// The service's name as upstream finds it: `EVENTS_SERVICE_NAME`, else `SERVICE_VARIANT`.
@@ -224,7 +244,36 @@ fn env_service_name() -> Option<String> {
         .find(|value| !value.is_empty())
 }
 
+/// Bumped, under the lock, by every [`set_service_name`], so that [`source`] can tell whether
+/// its thread's cached answer is still good.
+static SERVICE_NAME_VERSION: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The answer of [`source`] on this thread, and the [`SERVICE_NAME_VERSION`] it was read at.
+    static SOURCE: Cell<(u64, &'static str)> = const { Cell::new((u64::MAX, "")) };
+}
+
+/// `source` of the events this thread sends. Called on every send, so it takes no lock (a lock
+/// word written by every sending thread would bounce between their cores): each thread reads
+/// [`SERVICE_NAME`] again only after [`set_service_name`] changed it.
 fn source() -> &'static str {
+    // Acquire: pairs with the release in `set_service_name`, so that a thread that saw a call
+    // to it finish sees the new version here.
+    let version = SERVICE_NAME_VERSION.load(Ordering::Acquire);
+    SOURCE
+        .try_with(|cached| match cached.get() {
+            (seen, source) if seen == version => source,
+            _ => {
+                // A version bumped after our load only makes the next call read again.
+                let source = read_source();
+                cached.set((version, source));
+                source
+            }
+        })
+        .unwrap_or_else(|_| read_source())
+}
+
+fn read_source() -> &'static str {
     if let Some(source) = *SERVICE_NAME.read().unwrap_or_else(PoisonError::into_inner) {
         return source;
     }
@@ -249,9 +298,42 @@ mod tests {
 
     #[test]
     fn generated_ids_are_v1_and_distinct() {
-        let a = new_event_id();
-        let b = new_event_id();
+        let a = new_event_id(since_epoch());
+        let b = new_event_id(since_epoch());
         assert_eq!(a.get_version_num(), 1);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_id_and_the_time_come_from_one_clock_read() {
+        let metadata = EventsMetadata::new("org.openedx.testing.one.clock.read.v1");
+        let (seconds, nanos) = metadata.id.get_timestamp().expect("a v1 id has a timestamp").to_unix();
+        assert_eq!(metadata.time.timestamp(), i64::try_from(seconds).unwrap());
+        assert_eq!(metadata.time.timestamp_subsec_micros(), nanos / 1_000);
+        assert_eq!(metadata.time.timestamp_subsec_nanos() % 1_000, 0);
+    }
+
+    #[test]
+    fn a_thread_sees_a_service_name_set_after_its_first_event() {
+        use std::sync::mpsc;
+        // `source` caches per thread; a thread that already sent must still see a new name.
+        let (ask, questions) = mpsc::channel::<()>();
+        let (answer, answers) = mpsc::channel();
+        let sender = std::thread::spawn(move || {
+            for () in questions {
+                answer.send(source()).unwrap();
+            }
+        });
+        let source_now = || {
+            ask.send(()).unwrap();
+            answers.recv().unwrap()
+        };
+        let before = source_now();
+        set_service_name(Some("cache-test"));
+        assert_eq!(source_now(), "openedx/cache-test/web");
+        set_service_name(None);
+        assert_eq!(source_now(), before);
+        drop(ask);
+        sender.join().unwrap();
     }
 }

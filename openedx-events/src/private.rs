@@ -10,6 +10,25 @@ pub use crate::metadata::EventsMetadata;
 pub use crate::registry::{CarriesPayload, StaticReceiver, StaticSignal, TypedReceiver};
 pub use crate::signal::OpenEdxPublicSignal;
 
-/// Generated once per field by `#[derive(EventData)]`; the bound carries the friendly error for
-/// a type an event cannot carry.
-pub const fn assert_event_field<T: ?Sized + EventField>() {}
+pub use crate::avro::{AvroReader, AvroWriter, DecodeError, JsonError};
+pub use serde_json::{Map as JsonMap, Value as JsonValue};
+
+/// The JSON object of a struct, refusing keys that are not its fields (a typo would otherwise be
+/// silently ignored).
+pub fn json_object<'a>(value: &'a JsonValue, fields: &[&str]) -> Result<&'a JsonMap<String, JsonValue>, JsonError> {
+    let object = value.as_object().ok_or_else(|| JsonError::expected("an object", value))?;
+    if let Some(unknown) = object.keys().find(|key| !fields.contains(&key.as_str())) {
+        let expected: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
+        return Err(JsonError::new(format!("unknown field `{unknown}`; expected {}", expected.join(", "))));
+    }
+    Ok(object)
+}
+
+/// One field of a struct's JSON object; an absent key is `None` for an optional field and an
+/// error otherwise.
+pub fn json_field<T: EventField>(object: &JsonMap<String, JsonValue>, name: &'static str) -> Result<T, JsonError> {
+    match object.get(name) {
+        Some(value) => T::from_json(value).map_err(|e| e.in_field(name)),
+        None => T::absent_from_json().ok_or_else(|| JsonError::new(format!("missing field `{name}`"))),
+    }
+}

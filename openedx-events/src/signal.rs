@@ -8,9 +8,9 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use chrono::{DateTime, Utc};
 
-use crate::avro::UnserializableEvent;
+use crate::avro::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind, JsonError, UnserializableEvent};
 use crate::data::{DataDescription, EventData};
-use crate::dispatch::{BoxError, ReceiverResponse, ReceiverReturn, SendEventError, call_guarded};
+use crate::dispatch::{BoxError, ReceiverError, ReceiverResponse, ReceiverReturn, SendEventError, call_guarded};
 use crate::metadata::EventsMetadata;
 use crate::registry::TypedReceiver;
 use crate::testing;
@@ -113,6 +113,34 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
             .get_or_init(|| crate::avro::schema_string(self.event_type, E::DESCRIPTION))
             .as_ref()
             .map(String::as_str)
+    }
+
+    /// The payload as schemaless Avro, the bytes upstream's serializer and fastavro write for the
+    /// same data; an error for an event whose data has no wire form.
+    pub fn encode_avro(&self, data: &E) -> Result<Vec<u8>, &UnserializableEvent> {
+        let mut out = Vec::with_capacity(128);
+        self.encode_avro_into(data, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the payload as schemaless Avro to `out`, to reuse a buffer.
+    pub fn encode_avro_into(&self, data: &E, out: &mut Vec<u8>) -> Result<(), &UnserializableEvent> {
+        self.avro_schema()?;
+        data.write_avro(&mut AvroWriter::new(out));
+        Ok(())
+    }
+
+    /// Reads a payload from schemaless Avro written with this event's schema (by us or by
+    /// Python). Every byte must be used; hostile input is an error naming the field, never a
+    /// panic.
+    pub fn decode_avro(&self, bytes: &[u8]) -> Result<E, DecodeError> {
+        if let Err(error) = self.avro_schema() {
+            return Err(DecodeError::new(DecodeErrorKind::Unserializable(error.type_name)));
+        }
+        let mut reader = AvroReader::new(bytes);
+        let data = E::read_avro(&mut reader)?;
+        reader.finish()?;
+        Ok(data)
     }
 
     /// Sends the event to every receiver, with metadata generated now, and returns what each
@@ -248,30 +276,62 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
             list.iter().map(|(_, name, handler)| (name.clone(), Arc::clone(handler))).collect()
         };
         let mut responses = Vec::with_capacity(statics.len() + dynamic.len());
-        let calls = statics
-            .iter()
-            .map(|r| (Cow::Borrowed(r.name()), call_guarded(|| (r.handler())(data, metadata))))
-            .chain(dynamic.into_iter().map(|(name, handler)| {
+        for receiver in statics {
+            let result = call_guarded(|| (receiver.handler())(data, metadata));
+            self.settle(&mut responses, Cow::Borrowed(receiver.name()), result, metadata, stop_at_failure)?;
+        }
+        if !dynamic.is_empty() {
+            for (name, handler) in dynamic {
                 let result = call_guarded(|| handler(data, metadata));
-                (name, result)
-            }));
-        for (receiver, result) in calls {
-            if let Err(error) = &result {
-                tracing::error!(
-                    event_type = self.event_type,
-                    event_id = %metadata.id,
-                    receiver = %receiver,
-                    "receiver of an Open edX event failed: {error}"
-                );
-            }
-            match result {
-                Err(error) if stop_at_failure => {
-                    return Err(SendEventError { event_type: self.event_type, receiver, error, completed: responses });
-                }
-                result => responses.push(ReceiverResponse { receiver, result }),
+                self.settle(&mut responses, name, result, metadata, stop_at_failure)?;
             }
         }
         Ok(responses)
+    }
+
+    /// Adds what a receiver did to the responses; a failure is logged, and ends the sending if
+    /// `stop_at_failure`.
+    #[inline]
+    fn settle(
+        &self,
+        responses: &mut Vec<ReceiverResponse>,
+        receiver: Cow<'static, str>,
+        result: Result<(), ReceiverError>,
+        metadata: &EventsMetadata,
+        stop_at_failure: bool,
+    ) -> Result<(), SendEventError> {
+        match result {
+            Ok(()) => {
+                responses.push(ReceiverResponse { receiver, result: Ok(()) });
+                Ok(())
+            }
+            Err(error) => self.failed(responses, receiver, error, metadata, stop_at_failure),
+        }
+    }
+
+    /// The failure path of [`settle`](Self::settle), kept out of the way of the successes.
+    #[cold]
+    #[inline(never)]
+    fn failed(
+        &self,
+        responses: &mut Vec<ReceiverResponse>,
+        receiver: Cow<'static, str>,
+        error: ReceiverError,
+        metadata: &EventsMetadata,
+        stop_at_failure: bool,
+    ) -> Result<(), SendEventError> {
+        tracing::error!(
+            event_type = self.event_type,
+            event_id = %metadata.id,
+            receiver = %receiver,
+            "receiver of an Open edX event failed: {error}"
+        );
+        if stop_at_failure {
+            let completed = std::mem::take(responses);
+            return Err(SendEventError { event_type: self.event_type, receiver, error, completed });
+        }
+        responses.push(ReceiverResponse { receiver, result: Err(error) });
+        Ok(())
     }
 }
 
@@ -333,6 +393,18 @@ impl<E: EventData> OutgoingEvent<E> {
     }
 }
 
+/// Why JSON could not be turned into an event's Avro bytes.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// The JSON does not fit the event's data.
+    #[error("the JSON does not fit the event's data: {0}")]
+    Json(#[from] JsonError),
+    /// The event has no wire form.
+    #[error(transparent)]
+    Unserializable(#[from] UnserializableEvent),
+}
+
 /// A signal with its payload type erased, as the registry hands it out.
 ///
 /// Every [`OpenEdxPublicSignal`] is one; [`downcast`](dyn AnySignal::downcast) gets the typed
@@ -350,6 +422,17 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
     fn definition(&self) -> &'static str;
     /// See [`OpenEdxPublicSignal::avro_schema`].
     fn avro_schema(&self) -> Result<&str, &UnserializableEvent>;
+    /// Reads Avro bytes of this event into its JSON form (upstream's record dict).
+    fn avro_to_json(&self, bytes: &[u8]) -> Result<serde_json::Value, DecodeError>;
+    /// Writes the JSON form of this event's data as Avro bytes.
+    fn json_to_avro(&self, json: &serde_json::Value) -> Result<Vec<u8>, CodecError>;
+    /// Decodes Avro bytes and sends the event with this metadata, as a bus consumer does
+    /// (see [`OpenEdxPublicSignal::send_event_with_custom_metadata`]).
+    fn send_avro_with_custom_metadata(
+        &'static self,
+        metadata: EventsMetadata,
+        bytes: &[u8],
+    ) -> Result<Vec<ReceiverResponse>, DecodeError>;
     /// See [`OpenEdxPublicSignal::receivers`].
     fn receivers(&'static self) -> Vec<Cow<'static, str>>;
     /// See [`OpenEdxPublicSignal::is_enabled`].
@@ -403,6 +486,21 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
     }
     fn avro_schema(&self) -> Result<&str, &UnserializableEvent> {
         OpenEdxPublicSignal::avro_schema(self)
+    }
+    fn avro_to_json(&self, bytes: &[u8]) -> Result<serde_json::Value, DecodeError> {
+        self.decode_avro(bytes).map(|data| data.to_json())
+    }
+    fn json_to_avro(&self, json: &serde_json::Value) -> Result<Vec<u8>, CodecError> {
+        let data = E::from_json(json)?;
+        Ok(self.encode_avro(&data).map_err(Clone::clone)?)
+    }
+    fn send_avro_with_custom_metadata(
+        &'static self,
+        metadata: EventsMetadata,
+        bytes: &[u8],
+    ) -> Result<Vec<ReceiverResponse>, DecodeError> {
+        let data = self.decode_avro(bytes)?;
+        Ok(self.send_event_with_custom_metadata(metadata, data))
     }
     fn receivers(&'static self) -> Vec<Cow<'static, str>> {
         OpenEdxPublicSignal::receivers(self)

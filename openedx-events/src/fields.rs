@@ -1,0 +1,287 @@
+//! [`EventField`] for every type an event can carry: its description, Avro codec and JSON form.
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::avro::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind, JsonError};
+use crate::data::{EventField, FieldType};
+use crate::python::{Isoformat, parse_isoformat};
+
+impl EventField for String {
+    const TYPE: &'static FieldType = &FieldType::String;
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_bytes(self.as_bytes());
+    }
+    #[inline]
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        reader.read_str().map(str::to_owned)
+    }
+    fn to_json(&self) -> Value {
+        Value::String(self.clone())
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        value.as_str().map(str::to_owned).ok_or_else(|| JsonError::expected("a string", value))
+    }
+}
+
+impl EventField for bool {
+    const TYPE: &'static FieldType = &FieldType::Boolean;
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_bool(*self);
+    }
+    #[inline]
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        reader.read_bool()
+    }
+    fn to_json(&self) -> Value {
+        Value::Bool(*self)
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        value.as_bool().ok_or_else(|| JsonError::expected("a boolean", value))
+    }
+}
+
+impl EventField for i64 {
+    const TYPE: &'static FieldType = &FieldType::Long;
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_long(*self);
+    }
+    #[inline]
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        reader.read_long()
+    }
+    fn to_json(&self) -> Value {
+        Value::from(*self)
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        value.as_i64().ok_or_else(|| JsonError::expected("a 64-bit integer", value))
+    }
+}
+
+impl EventField for i32 {
+    const TYPE: &'static FieldType = &FieldType::Int;
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_long(i64::from(*self));
+    }
+    #[inline]
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        let value = reader.read_long()?;
+        i32::try_from(value).map_err(|_| DecodeError::new(DecodeErrorKind::OutOfRange(value)))
+    }
+    fn to_json(&self) -> Value {
+        Value::from(*self)
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        value.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(|| JsonError::expected("a 32-bit integer", value))
+    }
+}
+
+impl EventField for f64 {
+    const TYPE: &'static FieldType = &FieldType::Double;
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_double(*self);
+    }
+    #[inline]
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        reader.read_double()
+    }
+    /// JSON has no NaN or infinity; those become null.
+    fn to_json(&self) -> Value {
+        serde_json::Number::from_f64(*self).map_or(Value::Null, Value::Number)
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        value.as_f64().ok_or_else(|| JsonError::expected("a number", value))
+    }
+}
+
+impl EventField for DateTime<Utc> {
+    const TYPE: &'static FieldType = &FieldType::DateTime;
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_display(&Isoformat(self));
+    }
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        parse_isoformat(reader.read_str()?).map_err(DecodeError::invalid_value)
+    }
+    fn to_json(&self) -> Value {
+        Value::String(Isoformat(self).to_string())
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let text = value.as_str().ok_or_else(|| JsonError::expected("an ISO 8601 time string", value))?;
+        parse_isoformat(text).map_err(JsonError::new)
+    }
+}
+
+impl EventField for Uuid {
+    const TYPE: &'static FieldType = &FieldType::Uuid;
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        let mut buffer = Uuid::encode_buffer();
+        writer.write_bytes(self.hyphenated().encode_lower(&mut buffer).as_bytes());
+    }
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        let text = reader.read_str()?;
+        Uuid::parse_str(text).map_err(|e| DecodeError::invalid_value(format!("invalid UUID {text:?}: {e}")))
+    }
+    fn to_json(&self) -> Value {
+        Value::String(self.to_string())
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let text = value.as_str().ok_or_else(|| JsonError::expected("a UUID string", value))?;
+        Uuid::parse_str(text).map_err(|e| JsonError::new(format!("invalid UUID {text:?}: {e}")))
+    }
+}
+
+/// Opaque keys travel as their canonical strings; the name in the description is upstream's
+/// class name.
+macro_rules! opaque_key_fields {
+    ($($ty:ty => $name:literal,)*) => {
+        $(impl EventField for $ty {
+            const TYPE: &'static FieldType = &FieldType::OpaqueKey($name);
+
+            #[inline]
+            fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+                writer.write_display(self);
+            }
+            fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+                parse_text(reader.read_str()?).map_err(DecodeError::invalid_value)
+            }
+            fn to_json(&self) -> Value {
+                Value::String(self.to_string())
+            }
+            fn from_json(value: &Value) -> Result<Self, JsonError> {
+                let text = value.as_str().ok_or_else(|| JsonError::expected(concat!("a ", $name, " string"), value))?;
+                parse_text(text).map_err(JsonError::new)
+            }
+        })*
+    };
+}
+
+fn parse_text<T: FromStr<Err: Display>>(text: &str) -> Result<T, T::Err> {
+    text.parse()
+}
+
+opaque_key_fields! {
+    crate::keys::CourseKey => "CourseKey",
+    crate::keys::UsageKey => "UsageKey",
+    crate::keys::LibraryLocatorV2 => "LibraryLocatorV2",
+    crate::keys::LibraryUsageLocatorV2 => "LibraryUsageLocatorV2",
+    crate::keys::LibraryCollectionLocator => "LibraryCollectionLocator",
+    crate::keys::LibraryContainerLocator => "LibraryContainerLocator",
+    crate::keys::CcxLocator => "CCXLocator",
+}
+
+impl<T: EventField> EventField for Vec<T> {
+    const TYPE: &'static FieldType = &FieldType::List(T::TYPE);
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_block_start(self.len());
+        for item in self {
+            item.write_avro(writer);
+        }
+        writer.write_block_end();
+    }
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        let mut items = Vec::new();
+        loop {
+            let count = reader.read_block_len()?;
+            if count == 0 {
+                return Ok(items);
+            }
+            items.reserve(count);
+            for _ in 0..count {
+                let index = items.len();
+                items.push(T::read_avro(reader).map_err(|e| e.at_index(index))?);
+            }
+        }
+    }
+    fn to_json(&self) -> Value {
+        Value::Array(self.iter().map(EventField::to_json).collect())
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let items = value.as_array().ok_or_else(|| JsonError::expected("an array", value))?;
+        items.iter().enumerate().map(|(i, item)| T::from_json(item).map_err(|e| e.at_index(i))).collect()
+    }
+}
+
+impl<T: EventField> EventField for BTreeMap<String, T> {
+    const TYPE: &'static FieldType = &FieldType::Map(T::TYPE);
+
+    /// Keys in order, as upstream writes them (its record dict is built with sorted keys).
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        writer.write_block_start(self.len());
+        for (key, value) in self {
+            writer.write_bytes(key.as_bytes());
+            value.write_avro(writer);
+        }
+        writer.write_block_end();
+    }
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        let mut map = BTreeMap::new();
+        loop {
+            let count = reader.read_block_len()?;
+            if count == 0 {
+                return Ok(map);
+            }
+            for _ in 0..count {
+                let key = reader.read_str()?;
+                let value = T::read_avro(reader).map_err(|e| e.at_key(key))?;
+                map.insert(key.to_owned(), value);
+            }
+        }
+    }
+    fn to_json(&self) -> Value {
+        Value::Object(self.iter().map(|(key, value)| (key.clone(), value.to_json())).collect())
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let object = value.as_object().ok_or_else(|| JsonError::expected("an object", value))?;
+        object.iter().map(|(key, item)| Ok((key.clone(), T::from_json(item).map_err(|e| e.at_key(key))?))).collect()
+    }
+}
+
+impl<T: EventField> EventField for Option<T> {
+    const TYPE: &'static FieldType = &FieldType::Optional(T::TYPE);
+
+    #[inline]
+    fn write_avro(&self, writer: &mut AvroWriter<'_>) {
+        match self {
+            None => writer.write_union_index(0),
+            Some(value) => {
+                writer.write_union_index(1);
+                value.write_avro(writer);
+            }
+        }
+    }
+    #[inline]
+    fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
+        if reader.read_optional()? { T::read_avro(reader).map(Some) } else { Ok(None) }
+    }
+    fn to_json(&self) -> Value {
+        self.as_ref().map_or(Value::Null, EventField::to_json)
+    }
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        if value.is_null() { Ok(None) } else { T::from_json(value).map(Some) }
+    }
+    fn absent_from_json() -> Option<Self> {
+        Some(None)
+    }
+}
