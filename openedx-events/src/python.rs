@@ -195,6 +195,51 @@ pub(crate) fn json_dumps(value: &serde_json::Value) -> String {
     out
 }
 
+/// Writes a JSON value as Python's `json.dumps(value, indent=2)` does: keys in their order, one
+/// item a line, `","` at line ends, non-ASCII escaped, empty containers as `[]` and `{}`.
+pub(crate) fn json_dumps_indented(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_indented(&mut out, value, 0);
+    out
+}
+
+fn write_indented(out: &mut String, value: &serde_json::Value, depth: usize) {
+    use serde_json::Value;
+    let newline = |out: &mut String, depth: usize| {
+        out.push('\n');
+        out.push_str(&"  ".repeat(depth));
+    };
+    match value {
+        Value::Array(items) if !items.is_empty() => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_indented(out, item, depth + 1);
+            }
+            newline(out, depth);
+            out.push(']');
+        }
+        Value::Object(map) if !map.is_empty() => {
+            out.push('{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_json_string(out, key);
+                out.push_str(": ");
+                write_indented(out, item, depth + 1);
+            }
+            newline(out, depth);
+            out.push('}');
+        }
+        other => write_json_value(out, other),
+    }
+}
+
 fn write_json_value(out: &mut String, value: &serde_json::Value) {
     use serde_json::Value;
     match value {

@@ -8,4 +8,4 @@ mod schema;
 
 pub use codec::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind};
 pub use json::JsonError;
-pub use schema::{UnserializableEvent, schema_string, schema_value};
+pub use schema::{UnserializableEvent, schema_file_contents, schema_file_name, schema_string, schema_value};

@@ -39,12 +39,14 @@ pub fn schema_value(event_type: &str, data: &DataDescription) -> Result<Value, U
         })?;
         fields.push(field_value(field.name, ty, field.is_optional()));
     }
+    // Keys in upstream's insertion order, which its stored `.avsc` files keep; the schema
+    // string sorts them.
     Ok(json!({
+        "name": "CloudEvent",
+        "type": "record",
         "doc": CLOUD_EVENT_DOC,
         "fields": fields,
-        "name": "CloudEvent",
         "namespace": event_type,
-        "type": "record",
     }))
 }
 
@@ -53,14 +55,26 @@ pub fn schema_string(event_type: &str, data: &DataDescription) -> Result<String,
     schema_value(event_type, data).map(|value| crate::python::json_dumps(&value))
 }
 
+/// The name upstream's `generate_avro_schemas` gives an event's stored schema: the event type
+/// with `.` replaced by `+`, then `_schema.avsc`.
+pub fn schema_file_name(event_type: &str) -> String {
+    format!("{}_schema.avsc", event_type.replace('.', "+"))
+}
+
+/// The stored schema file's contents as upstream's `generate_avro_schemas` writes them:
+/// `json.dumps(schema, indent=2)`, keys in upstream's order, no final newline.
+pub fn schema_file_contents(event_type: &str, data: &DataDescription) -> Result<String, UnserializableEvent> {
+    schema_value(event_type, data).map(|value| crate::python::json_dumps_indented(&value))
+}
+
 fn field_value(name: &str, ty: Value, optional: bool) -> Value {
     let mut field = Map::new();
+    field.insert("name".to_owned(), Value::String(name.to_owned()));
+    field.insert("type".to_owned(), ty);
     if optional {
         // An optional field is a union with null first; `ty` is already that union.
         field.insert("default".to_owned(), Value::Null);
     }
-    field.insert("name".to_owned(), Value::String(name.to_owned()));
-    field.insert("type".to_owned(), ty);
     Value::Object(field)
 }
 
@@ -74,7 +88,7 @@ fn avro_type(ty: &FieldType, seen: &mut BTreeSet<&'static str>, path: &str) -> R
         FieldType::Boolean => json!("boolean"),
         FieldType::Int | FieldType::Long => json!("long"),
         FieldType::Double => json!("double"),
-        FieldType::List(items) => json!({ "items": avro_type(items, seen, path)?, "type": "array" }),
+        FieldType::List(items) => json!({ "type": "array", "items": avro_type(items, seen, path)? }),
         FieldType::Map(values) => json!({ "type": "map", "values": avro_type(values, seen, path)? }),
         FieldType::Optional(inner) => json!(["null", avro_type(inner, seen, path)?]),
         FieldType::Record(data) => {
@@ -87,7 +101,7 @@ fn avro_type(ty: &FieldType, seen: &mut BTreeSet<&'static str>, path: &str) -> R
                 let path = format!("{path}.{}", field.name);
                 fields.push(field_value(field.name, avro_type(field.ty, seen, &path)?, field.is_optional()));
             }
-            json!({ "fields": fields, "name": data.name, "type": "record" })
+            json!({ "name": data.name, "type": "record", "fields": fields })
         }
         FieldType::Unserializable(name) => return Err((path.to_owned(), name)),
     })
