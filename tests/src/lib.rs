@@ -30,3 +30,8 @@ pub struct TestAReceiverDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/reference/attributes.md")]
 pub struct AttributesDoctests;
+
+/// docs/how-events-travel.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-events-travel.md")]
+pub struct HowEventsTravelDoctests;
