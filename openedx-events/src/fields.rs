@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -117,14 +117,26 @@ impl EventField for DateTime<Utc> {
         writer.write_display(&Isoformat(self));
     }
     fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
-        parse_isoformat(reader.read_str()?).map_err(DecodeError::invalid_value)
+        parse_python_time(reader.read_str()?).map_err(DecodeError::invalid_value)
     }
     fn to_json(&self) -> Value {
         Value::String(Isoformat(self).to_string())
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         let text = value.as_str().ok_or_else(|| JsonError::expected("an ISO 8601 time string", value))?;
-        parse_isoformat(text).map_err(JsonError::new)
+        parse_python_time(text).map_err(JsonError::new)
+    }
+}
+
+/// Reads a time as [`parse_isoformat`] does, and refuses one whose UTC value is outside Python's
+/// years 1 to 9999 (`0000-06-01`, or `9999-12-31T23:00:00-05:00` once moved to UTC): Python
+/// cannot hold it in UTC, and our isoformat of it would not be read back, by Python or by us.
+fn parse_python_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let time = parse_isoformat(text).map_err(|e| e.to_string())?;
+    if (1..=9999).contains(&time.year()) {
+        Ok(time)
+    } else {
+        Err(format!("invalid ISO 8601 time {text:?}: in UTC it is outside Python's years 1 to 9999"))
     }
 }
 
@@ -206,7 +218,10 @@ impl<T: EventField> EventField for Vec<T> {
             if count == 0 {
                 return Ok(items);
             }
-            items.reserve(count);
+            // The count is at most the bytes left, but an item may take far more memory than its
+            // one byte: reserve no more than the bytes left could hold, so that a lying count
+            // cannot make us allocate more than the input's size.
+            items.reserve(count.min(reader.remaining() / size_of::<T>().max(1)));
             for _ in 0..count {
                 let index = items.len();
                 items.push(T::read_avro(reader).map_err(|e| e.at_index(index))?);

@@ -67,6 +67,7 @@ pub mod avro;
 mod data;
 mod dispatch;
 mod error;
+pub mod event_bus;
 mod fields;
 pub mod keys;
 mod metadata;
@@ -79,8 +80,10 @@ pub use crate::data::{DataDescription, EventData, EventField, FieldDescription, 
 pub use crate::dispatch::{BoxError, ReceiverError, ReceiverResponse, ReceiverReturn, SendEventError};
 pub use crate::error::{DuplicateEventType, LookupError, MetadataError, UnknownEventType};
 pub use crate::metadata::{EventsMetadata, service_name, set_service_name};
-pub use crate::registry::{all_events, check_registry, get_signal_by_type, try_get_signal_by_type};
-pub use crate::signal::{AnySignal, CodecError, OpenEdxPublicSignal, OutgoingEvent, ReceiverId};
+pub use crate::registry::{
+    all_events, check_registry, get_signal_by_type, similar_event_types, try_get_signal_by_type,
+};
+pub use crate::signal::{AnySignal, CodecError, ErasedReceiverFn, OpenEdxPublicSignal, OutgoingEvent, ReceiverId};
 /// The derive shares its name with the trait, as serde's `Serialize` does.
 pub use openedx_events_derive::EventData;
 pub use openedx_events_derive::{openedx_event, receiver};

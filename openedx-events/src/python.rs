@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 
 /// Displays a UTC time as Python's `datetime.isoformat()` does for an aware UTC `datetime`:
 /// `2024-05-01T12:00:00+00:00`, with `.ffffff` only when there are microseconds.
@@ -71,11 +71,8 @@ pub(crate) fn parse_isoformat(input: &str) -> Result<DateTime<Utc>, IsoTimeError
     let naive = date.and_time(time);
     match offset {
         None => Ok(naive.and_utc()),
-        Some(offset) => naive
-            .and_local_timezone(offset)
-            .single()
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| err("time out of range")),
+        // UTC is the local time minus its offset, to the microsecond as in Python.
+        Some(offset) => naive.checked_sub_signed(offset).map(|t| t.and_utc()).ok_or_else(|| err("time out of range")),
     }
 }
 
@@ -109,24 +106,21 @@ fn parse_date(bytes: &[u8]) -> Option<(NaiveDate, usize)> {
     NaiveDate::from_ymd_opt(year, month, day).map(|d| (d, day_at + 2))
 }
 
-/// Parses `HH[:MM[:SS[.f+]]]` (or the basic form without colons) and an optional offset.
-fn parse_time(s: &str) -> Option<(NaiveTime, Option<FixedOffset>)> {
+/// Parses `HH[:MM[:SS]][.f+]` (or the basic form without colons) and an optional offset, which
+/// is east of UTC.
+fn parse_time(s: &str) -> Option<(NaiveTime, Option<TimeDelta>)> {
     let split = s.find(['+', '-', 'Z']).unwrap_or(s.len());
     let (clock, zone) = s.split_at(split);
     let time = parse_clock(clock)?;
     let offset = match zone {
         "" => None,
-        "Z" => Some(FixedOffset::east_opt(0)?),
+        "Z" => Some(TimeDelta::zero()),
         _ => {
             let sign = if zone.starts_with('-') { -1 } else { 1 };
+            // Python allows seconds and microseconds in an offset (`+02:00:30.5`, `+020030.5`),
+            // and keeps them; an offset is under 24 hours because its clock is.
             let zone_time = parse_clock(&zone[1..])?;
-            if zone_time.nanosecond() != 0 && zone[1..].len() < 9 {
-                return None;
-            }
-            // Python allows seconds (and microseconds) in an offset; chrono's offsets are whole
-            // seconds, so sub-second offsets are rounded away.
-            let secs = i32::try_from(zone_time.num_seconds_from_midnight()).ok()?;
-            Some(FixedOffset::east_opt(sign * secs)?)
+            Some((zone_time - NaiveTime::MIN) * sign)
         }
     };
     Some((time, offset))
@@ -150,8 +144,8 @@ fn parse_clock(s: &str) -> Option<NaiveTime> {
     let micros = match fraction {
         None => 0,
         Some(f) if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) => return None,
-        // A fraction needs whole seconds before it, and Python keeps at most six digits.
-        Some(_) if main.len() < 6 => return None,
+        // Python 3.11 reads a fraction after any component (`12.5` is 12:00:00.5) and keeps at
+        // most six digits.
         Some(f) => {
             let kept = &f[..f.len().min(6)];
             let value = kept.parse::<u32>().ok()?;
@@ -312,6 +306,11 @@ mod tests {
         assert_eq!(parse_isoformat("2024-05-01T12:00:00.5+00:00"), Ok(micro));
         assert_eq!(parse_isoformat("2024-05-01T12:00:00,500000"), Ok(micro));
         assert_eq!(parse_isoformat("2024-05-01T12:00:00.5000009"), Ok(micro));
+        // A fraction after the hour or minute, and offsets with seconds and microseconds.
+        assert_eq!(parse_isoformat("2024-05-01T12.5"), Ok(micro));
+        assert_eq!(parse_isoformat("2024-05-01T12:00,5"), Ok(micro));
+        assert_eq!(parse_isoformat("2024-05-01T14:00:31+02:00:30.5"), Ok(micro));
+        assert_eq!(parse_isoformat("2024-05-01T14:00:31+020030.5"), Ok(micro));
     }
 
     #[test]

@@ -180,3 +180,55 @@ pub fn check_registry() -> Result<(), Vec<DuplicateEventType>> {
     let duplicates = &registry().duplicates;
     if duplicates.is_empty() { Ok(()) } else { Err(duplicates.clone()) }
 }
+
+/// The known event types closest to `input`, best first (at most three), to suggest when a type
+/// is misspelt: those within a few edits, and those containing `input`.
+pub fn similar_event_types(input: &str) -> Vec<&'static str> {
+    let budget = (input.len() / 5).max(3);
+    let mut scored: Vec<(usize, &'static str)> = registry()
+        .all
+        .iter()
+        .map(|signal| signal.event_type())
+        .filter_map(|known| {
+            let distance = edit_distance(input, known);
+            if distance <= budget {
+                Some((distance, known))
+            } else if !input.is_empty() && known.contains(input) {
+                Some((budget + 1, known))
+            } else {
+                None
+            }
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by_key(|(_, known)| *known);
+    scored.into_iter().take(3).map(|(_, known)| known).collect()
+}
+
+/// Levenshtein distance over bytes (event types are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, &x) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(x != y);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edit_distance;
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+}

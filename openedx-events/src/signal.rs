@@ -221,6 +221,12 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
         id
     }
 
+    /// Attaches a type-erased receiver, which gets the payload as `&dyn Any`; what
+    /// [`AnySignal::connect_erased`] does for this signal.
+    pub fn connect_erased(&self, name: impl Into<Cow<'static, str>>, receiver: ErasedReceiverFn) -> ReceiverId {
+        self.connect(name, move |data: &E, metadata: &EventsMetadata| receiver(data, metadata))
+    }
+
     /// Detaches a receiver attached with [`connect`](Self::connect); false if it was not
     /// attached.
     pub fn disconnect(&self, id: ReceiverId) -> bool {
@@ -393,6 +399,10 @@ impl<E: EventData> OutgoingEvent<E> {
     }
 }
 
+/// A receiver that takes any signal's payload as `&dyn Any`, for code that works across
+/// signals, such as the event bus producer.
+pub type ErasedReceiverFn = Arc<dyn Fn(&dyn Any, &EventsMetadata) -> Result<(), BoxError> + Send + Sync>;
+
 /// Why JSON could not be turned into an event's Avro bytes.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -403,11 +413,17 @@ pub enum CodecError {
     /// The event has no wire form.
     #[error(transparent)]
     Unserializable(#[from] UnserializableEvent),
+    /// A type-erased payload was not the signal's payload type.
+    #[error("the data is not a `{expected}`, the payload of this event")]
+    PayloadType {
+        /// The signal's payload type.
+        expected: &'static str,
+    },
 }
 
 /// A signal with its payload type erased, as the registry hands it out.
 ///
-/// Every [`OpenEdxPublicSignal`] is one; [`downcast`](dyn AnySignal::downcast) gets the typed
+/// Every [`OpenEdxPublicSignal`] is one; `downcast` (on `dyn AnySignal`) gets the typed
 /// signal back.
 pub trait AnySignal: Send + Sync + sealed::Sealed {
     /// See [`OpenEdxPublicSignal::event_type`].
@@ -433,6 +449,16 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
         metadata: EventsMetadata,
         bytes: &[u8],
     ) -> Result<Vec<ReceiverResponse>, DecodeError>;
+    /// Encodes a payload given as `&dyn Any`; an error if it is not this signal's payload type.
+    fn encode_any_avro(&self, data: &dyn Any) -> Result<Vec<u8>, CodecError>;
+    /// The JSON form of a payload given as `&dyn Any`; `None` if it is not this signal's payload
+    /// type.
+    fn data_to_json(&self, data: &dyn Any) -> Option<serde_json::Value>;
+    /// Attaches a receiver that gets the payload as `&dyn Any` (see
+    /// [`OpenEdxPublicSignal::connect`]).
+    fn connect_erased(&self, name: Cow<'static, str>, receiver: ErasedReceiverFn) -> ReceiverId;
+    /// See [`OpenEdxPublicSignal::disconnect`].
+    fn disconnect(&self, id: ReceiverId) -> bool;
     /// See [`OpenEdxPublicSignal::receivers`].
     fn receivers(&'static self) -> Vec<Cow<'static, str>>;
     /// See [`OpenEdxPublicSignal::is_enabled`].
@@ -501,6 +527,19 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
     ) -> Result<Vec<ReceiverResponse>, DecodeError> {
         let data = self.decode_avro(bytes)?;
         Ok(self.send_event_with_custom_metadata(metadata, data))
+    }
+    fn encode_any_avro(&self, data: &dyn Any) -> Result<Vec<u8>, CodecError> {
+        let data = data.downcast_ref::<E>().ok_or(CodecError::PayloadType { expected: E::DESCRIPTION.name })?;
+        Ok(self.encode_avro(data).map_err(Clone::clone)?)
+    }
+    fn data_to_json(&self, data: &dyn Any) -> Option<serde_json::Value> {
+        data.downcast_ref::<E>().map(|data| data.to_json())
+    }
+    fn connect_erased(&self, name: Cow<'static, str>, receiver: ErasedReceiverFn) -> ReceiverId {
+        OpenEdxPublicSignal::connect_erased(self, name, receiver)
+    }
+    fn disconnect(&self, id: ReceiverId) -> bool {
+        OpenEdxPublicSignal::disconnect(self, id)
     }
     fn receivers(&'static self) -> Vec<Cow<'static, str>> {
         OpenEdxPublicSignal::receivers(self)

@@ -566,8 +566,7 @@ fn keyish() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
+    // 256 cases each by default; set PROPTEST_CASES for a longer run.
     #[test]
     fn course_keys_round_trip(key in course_key()) {
         round_trips(&key)?;

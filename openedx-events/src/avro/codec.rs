@@ -200,7 +200,10 @@ impl<'a> AvroReader<'a> {
         // Every item takes at least one byte, so a larger count cannot be honest; refusing it
         // keeps allocations within the input's size.
         if count > self.remaining() {
-            return Err(DecodeError::new(DecodeErrorKind::LengthTooLarge { length: count, remaining: self.remaining() }));
+            return Err(DecodeError::new(DecodeErrorKind::LengthTooLarge {
+                length: count,
+                remaining: self.remaining(),
+            }));
         }
         Ok(count)
     }
@@ -365,7 +368,10 @@ mod tests {
         let mut truncated = AvroReader::new(&[0x80]);
         assert_eq!(truncated.read_long().unwrap_err().kind(), &DecodeErrorKind::UnexpectedEnd);
         let huge = long_bytes(1 << 40);
-        assert!(matches!(AvroReader::new(&huge).read_str().unwrap_err().kind(), DecodeErrorKind::LengthTooLarge { .. }));
+        assert!(matches!(
+            AvroReader::new(&huge).read_str().unwrap_err().kind(),
+            DecodeErrorKind::LengthTooLarge { .. }
+        ));
         let negative = long_bytes(-3);
         assert_eq!(AvroReader::new(&negative).read_str().unwrap_err().kind(), &DecodeErrorKind::NegativeLength(-3));
         assert_eq!(AvroReader::new(&[4, 0xff, 0xfe]).read_str().unwrap_err().kind(), &DecodeErrorKind::InvalidUtf8(0));

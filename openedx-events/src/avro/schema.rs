@@ -81,10 +81,7 @@ fn field_value(name: &str, ty: Value, optional: bool) -> Value {
 /// The Avro type of a field type; on failure, the path and name of the type with no wire form.
 fn avro_type(ty: &FieldType, seen: &mut BTreeSet<&'static str>, path: &str) -> Result<Value, (String, &'static str)> {
     Ok(match ty {
-        FieldType::String
-        | FieldType::DateTime
-        | FieldType::Uuid
-        | FieldType::OpaqueKey(_) => json!("string"),
+        FieldType::String | FieldType::DateTime | FieldType::Uuid | FieldType::OpaqueKey(_) => json!("string"),
         FieldType::Boolean => json!("boolean"),
         FieldType::Int | FieldType::Long => json!("long"),
         FieldType::Double => json!("double"),

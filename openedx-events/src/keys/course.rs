@@ -247,16 +247,6 @@ impl CourseLocator {
         }
         Ok(())
     }
-
-    fn parse_with(s: &str, key_type: KeyType) -> Result<Self, InvalidKeyError> {
-        let result = match split_namespace(s) {
-            Some(("course-v1" | "slashes", rest)) => CourseLocator::parse_plus(rest),
-            Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
-            None if s.contains('/') => CourseLocator::parse_slashes(s),
-            None => Err(InvalidKeyReason::MissingNamespace),
-        };
-        result.map_err(|reason| InvalidKeyError::new(key_type, s, reason))
-    }
 }
 
 /// The error for a constructor argument: the rejected value is the error's input.
@@ -301,7 +291,13 @@ impl FromStr for CourseLocator {
     type Err = InvalidKeyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        CourseLocator::parse_with(s, KeyType::CourseLocator)
+        let result = match split_namespace(s) {
+            Some(("course-v1" | "slashes", rest)) => CourseLocator::parse_plus(rest),
+            Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
+            None if s.contains('/') => CourseLocator::parse_slashes(s),
+            None => Err(InvalidKeyReason::MissingNamespace),
+        };
+        result.map_err(|reason| InvalidKeyError::new(KeyType::CourseLocator, s, reason))
     }
 }
 

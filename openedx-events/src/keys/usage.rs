@@ -5,8 +5,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::chars::{all_of, is_block_id_char, is_id_char};
-use super::course::{CcxLocator, CourseKey, CourseLocator, LibraryLocator, check_id, split_namespace};
+use super::chars::{all_of, is_block_id_char, is_deprecated_part_char, is_id_char};
+use super::course::{
+    CcxLocator, CourseKey, CourseLocator, ID_CHARS, LibraryLocator, check_id, field_error, split_namespace,
+};
 use super::error::{InvalidKeyError, InvalidKeyReason, KeyType};
 use super::library::{LibraryLocatorV2, LibraryUsageLocatorV2};
 use super::plus::{self, Dialect};
@@ -79,7 +81,7 @@ impl BlockUsageLocator {
         let (org, course) = (course_key.org().unwrap_or_default(), course_key.course().unwrap_or_default());
         let course_key = CourseLocator::deprecated(org, course, None, course_key.branch());
         BlockUsageLocator::i4x(course_key, block_type, block_id)
-            .map_err(|reason| super::course::field_error(KeyType::BlockUsageLocator, reason))
+            .map_err(|reason| field_error(KeyType::BlockUsageLocator, reason))
     }
 
     fn i4x(course_key: CourseLocator, block_type: &str, block_id: &str) -> Result<Self, InvalidKeyReason> {
@@ -164,7 +166,7 @@ impl BlockUsageLocator {
             return Err(InvalidKeyReason::InvalidField {
                 field: "block_id",
                 value: block_id.to_owned(),
-                expected: super::course::ID_CHARS,
+                expected: ID_CHARS,
             });
         }
         Ok(BlockUsageLocator {
@@ -185,11 +187,7 @@ impl BlockUsageLocator {
             [("org", org), ("course", course), ("run", run), ("block_type", block_type), ("block_id", block_id)]
         {
             if !all_of(value, is_id_char) {
-                return Err(InvalidKeyReason::InvalidField {
-                    field,
-                    value: value.to_owned(),
-                    expected: super::course::ID_CHARS,
-                });
+                return Err(InvalidKeyReason::InvalidField { field, value: value.to_owned(), expected: ID_CHARS });
             }
         }
         let course_key = CourseLocator::from_parts(&plus::PlusParts {
@@ -227,7 +225,7 @@ impl BlockUsageLocator {
             return Err(malformed);
         }
         for (field, value) in [("org", org), ("course", course)] {
-            if !value.chars().all(super::chars::is_deprecated_part_char) {
+            if !value.chars().all(is_deprecated_part_char) {
                 return Err(InvalidKeyReason::InvalidField {
                     field,
                     value: value.to_owned(),
@@ -429,7 +427,7 @@ impl LibraryUsageLocator {
             return Err(InvalidKeyReason::InvalidField {
                 field: "block_id",
                 value: block_id.to_owned(),
-                expected: super::course::ID_CHARS,
+                expected: ID_CHARS,
             });
         }
         Ok(LibraryUsageLocator { library_key, block_type: block_type.to_owned(), block_id: block_id.to_owned() })

@@ -1,0 +1,84 @@
+//! What a consumer does with one message: find its signal, decode it, dispatch it, and judge
+//! the outcome. Shared by every backend.
+
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use super::message::{UnusableMessage, parse_message_fields};
+use crate::registry::{get_signal_by_type, similar_event_types};
+
+/// The outcome of dispatching one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Every receiver succeeded; holds how many ran.
+    Delivered(usize),
+    /// At least one receiver failed; worth retrying. Holds which and why.
+    ReceiversFailed(String),
+    /// The message can never be dispatched: dead-letter it at once.
+    Unusable(UnusableMessage),
+}
+
+/// Dispatches the message in these stream fields to the local receivers of its signal, with the
+/// producer's metadata (so receivers see it came from the bus).
+pub fn deliver(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
+    let (metadata, event_data) = match parse_message_fields(fields) {
+        Ok(parsed) => parsed,
+        Err(unusable) => return Delivery::Unusable(unusable),
+    };
+    let Some(signal) = get_signal_by_type(&metadata.event_type) else {
+        let mut reason = format!("no signal of type `{}` in this program", metadata.event_type);
+        let similar = similar_event_types(&metadata.event_type);
+        if !similar.is_empty() {
+            let _ = write!(reason, " (similar: {})", similar.join(", "));
+        }
+        return Delivery::Unusable(UnusableMessage(reason));
+    };
+    // A signal that lets failures through (`allow_send_event_failure`) panics on them; that is a
+    // failed delivery here, not a dead consumer.
+    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata(metadata, &event_data)));
+    let responses = match sent {
+        Ok(Ok(responses)) => responses,
+        Ok(Err(error)) => return Delivery::Unusable(UnusableMessage(error.to_string())),
+        Err(_) => return Delivery::ReceiversFailed("a receiver failure propagated as a panic".to_owned()),
+    };
+    let failures: Vec<String> = responses
+        .iter()
+        .filter_map(|response| response.result.as_ref().err().map(|error| format!("{}: {error}", response.receiver)))
+        .collect();
+    if failures.is_empty() {
+        Delivery::Delivered(responses.len())
+    } else {
+        Delivery::ReceiversFailed(format!(
+            "{} of {} receivers failed: {}",
+            failures.len(),
+            responses.len(),
+            failures.join("; ")
+        ))
+    }
+}
+
+/// Delivers a message, retrying with doubling pauses while receivers fail, up to `max_attempts`
+/// in all. Returns the last outcome and how many attempts were made. `stop` is checked before
+/// each retry so that a shutdown is not held up by back-off.
+pub fn deliver_with_retries(
+    fields: &[(Vec<u8>, Vec<u8>)],
+    max_attempts: u32,
+    backoff: Duration,
+    stop: &dyn Fn() -> bool,
+) -> (Delivery, u32) {
+    let mut attempts = 0;
+    let mut pause = backoff;
+    loop {
+        attempts += 1;
+        let outcome = deliver(fields);
+        match outcome {
+            Delivery::ReceiversFailed(ref reason) if attempts < max_attempts.max(1) && !stop() => {
+                tracing::warn!(attempt = attempts, "retrying an event bus message: {reason}");
+                std::thread::sleep(pause);
+                pause = pause.saturating_mul(2);
+            }
+            outcome => return (outcome, attempts),
+        }
+    }
+}
