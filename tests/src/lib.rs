@@ -35,3 +35,13 @@ pub struct AttributesDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/how-events-travel.md")]
 pub struct HowEventsTravelDoctests;
+
+/// docs/how-to/use-the-event-bus.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-to/use-the-event-bus.md")]
+pub struct UseTheEventBusDoctests;
+
+/// docs/reference/producer-config.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/reference/producer-config.md")]
+pub struct ProducerConfigDoctests;
