@@ -109,18 +109,29 @@ fn codec_methods(payload: &Payload) -> TokenStream {
     let private = quote!(::openedx_events::__private);
     let idents: Vec<_> = payload.fields.iter().map(|field| &field.ident).collect();
     let names: Vec<_> = payload.fields.iter().map(|field| &field.name).collect();
-    let types: Vec<_> = payload.fields.iter().map(|field| &field.ty).collect();
+    // Each field's impl, named `<Type as EventField>` with every token on the type's span, as in
+    // `DESCRIPTION`: for an unsupported type, rustc then reports one error, at the type, and
+    // drops the identical ones from these methods. (A call such as `json_field::<Type>(...)`
+    // would add its own "required by a bound" error.)
+    let impls: Vec<_> = payload
+        .fields
+        .iter()
+        .map(|field| {
+            let ty = &field.ty;
+            quote_spanned!(ty.span()=> <#ty as ::openedx_events::__private::EventField>)
+        })
+        .collect();
     quote! {
         #[inline]
         fn write_avro(&self, __openedx_writer: &mut #private::AvroWriter<'_>) {
-            #( #private::EventField::write_avro(&self.#idents, __openedx_writer); )*
+            #( #impls::write_avro(&self.#idents, __openedx_writer); )*
         }
 
         fn read_avro(
             __openedx_reader: &mut #private::AvroReader<'_>,
         ) -> ::core::result::Result<Self, #private::DecodeError> {
             ::core::result::Result::Ok(Self {
-                #( #idents: <#types as #private::EventField>::read_avro(__openedx_reader)
+                #( #idents: #impls::read_avro(__openedx_reader)
                     .map_err(|__openedx_error| __openedx_error.in_field(#names))?, )*
             })
         }
@@ -129,17 +140,24 @@ fn codec_methods(payload: &Payload) -> TokenStream {
             let mut __openedx_object = #private::JsonMap::new();
             #( __openedx_object.insert(
                 ::std::string::String::from(#names),
-                #private::EventField::to_json(&self.#idents),
+                #impls::to_json(&self.#idents),
             ); )*
             #private::JsonValue::Object(__openedx_object)
         }
 
+        // `json_field` inlined, through `<Type as EventField>` (see above).
         fn from_json(
             __openedx_value: &#private::JsonValue,
         ) -> ::core::result::Result<Self, #private::JsonError> {
             let __openedx_object = #private::json_object(__openedx_value, &[#(#names),*])?;
             ::core::result::Result::Ok(Self {
-                #( #idents: #private::json_field::<#types>(__openedx_object, #names)?, )*
+                #( #idents: match __openedx_object.get(#names) {
+                    ::core::option::Option::Some(__openedx_field) => #impls::from_json(__openedx_field)
+                        .map_err(|__openedx_error| __openedx_error.in_field(#names))?,
+                    ::core::option::Option::None => #impls::absent_from_json().ok_or_else(|| {
+                        #private::JsonError::new(::core::concat!("missing field `", #names, "`"))
+                    })?,
+                }, )*
             })
         }
     }

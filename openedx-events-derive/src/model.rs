@@ -67,7 +67,12 @@ impl Payload {
                     .iter()
                     .filter_map(|field| {
                         let ident = field.ident.as_ref()?;
-                        Some(Field { ident: ident.clone(), name: ident.unraw().to_string(), ty: field.ty.clone(), docs: docs(&field.attrs) })
+                        Some(Field {
+                            ident: ident.clone(),
+                            name: ident.unraw().to_string(),
+                            ty: field.ty.clone(),
+                            docs: docs(&field.attrs),
+                        })
                     })
                     .collect(),
                 Fields::Unnamed(unnamed) => {
@@ -218,7 +223,9 @@ pub(crate) fn docs(attrs: &[Attribute]) -> String {
             _ => None,
         })
         .flat_map(|text| {
-            text.lines().map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned()).collect::<Vec<_>>()
+            // `split`, not `lines`: an empty `///` line is an empty string, which `lines` would drop
+            // along with the paragraph break it makes.
+            text.split('\n').map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned()).collect::<Vec<_>>()
         })
         .collect();
     lines.join("\n").trim_matches('\n').to_owned()

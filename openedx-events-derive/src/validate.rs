@@ -31,11 +31,16 @@ impl EventDef {
         let Some(version) = self.args.minor_version.get() else {
             return Ok(0);
         };
+        let out_of_range =
+            || syn::Error::new_spanned(version, format!("`minor_version` must be from 0 to {}", u32::MAX));
         match version {
             Expr::Lit(ExprLit { lit: Lit::Int(int), attrs }) if attrs.is_empty() => {
-                int.base10_parse::<u32>().map_err(|_| {
-                    syn::Error::new_spanned(version, format!("`minor_version` must be from 0 to {}", u32::MAX))
-                })
+                int.base10_parse::<u32>().map_err(|_| out_of_range())
+            }
+            Expr::Unary(syn::ExprUnary { op: syn::UnOp::Neg(_), expr, .. })
+                if matches!(&**expr, Expr::Lit(ExprLit { lit: Lit::Int(_), .. })) =>
+            {
+                Err(out_of_range())
             }
             _ => Err(syn::Error::new_spanned(
                 version,

@@ -1,0 +1,9 @@
+use openedx_events::EventData;
+
+#[derive(EventData)]
+pub enum EnrollmentMode {
+    Audit,
+    Verified,
+}
+
+fn main() {}

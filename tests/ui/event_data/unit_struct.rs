@@ -1,0 +1,6 @@
+use openedx_events::EventData;
+
+#[derive(EventData)]
+pub struct Nothing;
+
+fn main() {}

@@ -1,0 +1,12 @@
+use openedx_events::openedx_event;
+
+#[openedx_event(
+    name = BADGE_EARNED,
+    event_type = "org.openedx.learning.badge.earned.v1",
+    event_type = "org.openedx.learning.badge.awarded.v1",
+)]
+pub struct BadgeEarned {
+    pub username: String,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use openedx_events::openedx_event;
+
+#[openedx_event(name = BADGE_EARNED, event_type = "org.openedx.learning.badge.earned")]
+pub struct BadgeEarned {
+    pub username: String,
+}
+
+fn main() {}

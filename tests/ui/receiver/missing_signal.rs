@@ -1,0 +1,11 @@
+use openedx_events::{EventsMetadata, openedx_event, receiver};
+
+#[openedx_event(name = BADGE_EARNED, event_type = "org.openedx.learning.badge.earned.v1")]
+pub struct BadgeEarned {
+    pub username: String,
+}
+
+#[receiver]
+fn congratulate(_data: &BadgeEarned, _metadata: &EventsMetadata) {}
+
+fn main() {}
