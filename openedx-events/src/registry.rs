@@ -49,7 +49,7 @@ pub trait CarriesPayload<E> {}
 
 impl<E: EventData> CarriesPayload<E> for OpenEdxPublicSignal<E> {}
 
-impl<E: EventData> TypedReceiver<E> {
+impl<E: 'static> TypedReceiver<E> {
     /// Not public API. Used by generated code.
     pub const fn new<S>(signal: &'static S, name: &'static str, handler: Handler<E>) -> Self
     where
@@ -73,7 +73,7 @@ trait ErasedReceiver: Sync {
     fn as_any(&self) -> &dyn Any;
 }
 
-impl<E: EventData> ErasedReceiver for TypedReceiver<E> {
+impl<E: 'static> ErasedReceiver for TypedReceiver<E> {
     fn signal_addr(&self) -> *const () {
         (self.signal as *const (dyn Any + Sync)).cast()
     }
@@ -88,7 +88,7 @@ pub struct StaticReceiver(&'static dyn ErasedReceiver);
 
 impl StaticReceiver {
     /// Not public API. Used by generated code.
-    pub const fn new<E: EventData>(receiver: &'static TypedReceiver<E>) -> Self {
+    pub const fn new<E: 'static>(receiver: &'static TypedReceiver<E>) -> Self {
         StaticReceiver(receiver)
     }
 }
