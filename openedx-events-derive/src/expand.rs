@@ -47,7 +47,7 @@ fn try_receiver(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream
 
 /// Expands to:
 ///
-/// ```ignore
+/// ```text
 /// impl EventData for LearnerData {
 ///     const DESCRIPTION: &DataDescription = &DataDescription::new("LearnerData", module_path!(), "docs", &[
 ///         FieldDescription::new("id", <i64 as EventField>::TYPE, "docs"), ...
@@ -103,7 +103,7 @@ pub(crate) fn event_data_impls(payload: &Payload) -> TokenStream {
 ///     Ok(Self { id: read_avro(r).map_err(|e| e.in_field("id"))?, username: ... })
 /// }
 /// fn to_json(&self) -> Value { {"id": ..., "username": ...} }
-/// fn from_json(v) -> Result<Self, JsonError> { Ok(Self { id: json_field(object, "id")?, ... }) }
+/// fn from_json(v) -> Result<Self, JsonError> { Ok(Self { id: <field of "id", or absent_from_json()>, ... }) }
 /// ```
 fn codec_methods(payload: &Payload) -> TokenStream {
     let private = quote!(::openedx_events::__private);
@@ -111,7 +111,7 @@ fn codec_methods(payload: &Payload) -> TokenStream {
     let names: Vec<_> = payload.fields.iter().map(|field| &field.name).collect();
     // Each field's impl, named `<Type as EventField>` with every token on the type's span, as in
     // `DESCRIPTION`: for an unsupported type, rustc then reports one error, at the type, and
-    // drops the identical ones from these methods. (A call such as `json_field::<Type>(...)`
+    // drops the identical ones from these methods. (A generic helper call such as `field::<Type>(...)`
     // would add its own "required by a bound" error.)
     let impls: Vec<_> = payload
         .fields
@@ -145,7 +145,8 @@ fn codec_methods(payload: &Payload) -> TokenStream {
             #private::JsonValue::Object(__openedx_object)
         }
 
-        // `json_field` inlined, through `<Type as EventField>` (see above).
+        // Each field read through `<Type as EventField>` (see above); an absent key is
+        // `absent_from_json()`: `None` for an `Option`, an error otherwise.
         fn from_json(
             __openedx_value: &#private::JsonValue,
         ) -> ::core::result::Result<Self, #private::JsonError> {
@@ -165,7 +166,7 @@ fn codec_methods(payload: &Payload) -> TokenStream {
 
 /// Expands to the struct unchanged, its `EventData` impls, and:
 ///
-/// ```ignore
+/// ```text
 /// /// The signal for [`BadgeEarned`] (`org.openedx.learning.badge.earned.v1`).
 /// pub static BADGE_EARNED: OpenEdxPublicSignal<BadgeEarned> = OpenEdxPublicSignal::__new(...);
 /// const _: () = {
@@ -237,7 +238,7 @@ fn key_field_access(ident: &syn::Ident, path: &[syn::Ident], literal: &LitStr) -
 
 /// Expands to the function unchanged, and:
 ///
-/// ```ignore
+/// ```text
 /// const _: () = {
 ///     fn __openedx_receiver(data: &Payload, metadata: &EventsMetadata) -> Result<(), BoxError> {
 ///         let returned = congratulate(data, metadata);

@@ -23,12 +23,3 @@ pub fn json_object<'a>(value: &'a JsonValue, fields: &[&str]) -> Result<&'a Json
     }
     Ok(object)
 }
-
-/// One field of a struct's JSON object; an absent key is `None` for an optional field and an
-/// error otherwise.
-pub fn json_field<T: EventField>(object: &JsonMap<String, JsonValue>, name: &'static str) -> Result<T, JsonError> {
-    match object.get(name) {
-        Some(value) => T::from_json(value).map_err(|e| e.in_field(name)),
-        None => T::absent_from_json().ok_or_else(|| JsonError::new(format!("missing field `{name}`"))),
-    }
-}
