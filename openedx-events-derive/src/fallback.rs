@@ -12,7 +12,7 @@ use crate::model::{self, Origin, Payload};
 /// Expands to the struct, its `EventData` impls and a signal of the given name that is never
 /// registered, as far as the input allows:
 ///
-/// ```ignore
+/// ```text
 /// pub struct BadgeEarned { ... }
 /// impl EventData for BadgeEarned { ... }
 /// pub static BADGE_EARNED: OpenEdxPublicSignal<BadgeEarned> = OpenEdxPublicSignal::__new(...);

@@ -38,6 +38,8 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_BLOCK: Duration = Duration::from_secs(1);
 /// The longest pause between reconnection attempts.
 const MAX_FAILURE_SLEEP: Duration = Duration::from_secs(30);
+/// How many `XAUTOCLAIM` calls one recovery makes at most while they find nothing to claim.
+const MAX_AUTOCLAIM_SCANS: usize = 10;
 
 fn client(settings: &EventBusSettings) -> Result<Client, String> {
     let url = settings.redis_url.as_deref().ok_or("no Redis URL (set EVENT_BUS_REDIS_CONNECTION_URL)")?;
@@ -87,8 +89,26 @@ impl RedisProducer {
 
     /// Runs commands on the connection, connecting first if needed; a failed connection is
     /// dropped so the next call starts afresh.
-    fn with_connection<T>(&self, run: impl FnOnce(&mut Connection) -> RedisResult<T>) -> RedisResult<T> {
+    ///
+    /// A connection kept from an earlier call may have been closed since (Redis restarted, or
+    /// closed it for idleness), which shows only when it is used: then the commands are run once
+    /// more on a new connection, so that the first event after a restart is not lost. (Should
+    /// Redis have run them before the connection dropped, they run twice: the bus delivers at
+    /// least once.) A timeout is not retried: Redis is there but slow.
+    fn with_connection<T>(&self, run: impl Fn(&mut Connection) -> RedisResult<T>) -> RedisResult<T> {
         let mut slot = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let reused = slot.is_some();
+        match self.run_on(&mut slot, &run) {
+            Err(e) if reused && e.is_connection_dropped() && !e.is_timeout() => self.run_on(&mut slot, &run),
+            result => result,
+        }
+    }
+
+    fn run_on<T>(
+        &self,
+        slot: &mut Option<Connection>,
+        run: &impl Fn(&mut Connection) -> RedisResult<T>,
+    ) -> RedisResult<T> {
         if slot.is_none() {
             *slot = Some(connect(&self.client, COMMAND_TIMEOUT)?);
         }
@@ -192,7 +212,11 @@ pub struct RedisConsumer {
     start: StartFrom,
     shutdown: ShutdownHandle,
     group_ready: bool,
+    /// Whether the group was set up once, so that `start` has been applied.
+    started: bool,
     recover_pending: bool,
+    /// Where the next `XAUTOCLAIM` continues its scan of the group's pending entries.
+    autoclaim_cursor: String,
     last_recovery: Instant,
     stats: ConsumerStats,
 }
@@ -230,7 +254,9 @@ impl RedisConsumer {
             start,
             shutdown: ShutdownHandle::default(),
             group_ready: false,
+            started: false,
             recover_pending: true,
+            autoclaim_cursor: "0-0".to_owned(),
             last_recovery: Instant::now(),
             stats: ConsumerStats::default(),
         })
@@ -264,14 +290,22 @@ impl RedisConsumer {
         if self.group_ready {
             return Ok(());
         }
+        // `start` applies when the consumer starts, not each time it reconnects. A group that is
+        // gone after a reconnection was lost with Redis's data (a restart without persistence):
+        // whatever the stream holds now came after the loss and nobody in the group read it, so
+        // the group is made again at the stream's beginning, not at its end (which would skip
+        // what was produced before this consumer got back).
         let start = match &self.start {
+            _ if self.started => "0".to_owned(),
             StartFrom::End => "$".to_owned(),
             StartFrom::Beginning => "0".to_owned(),
             StartFrom::Id(id) => id.clone(),
         };
         let (stream, group) = (self.full_topic.clone(), self.group.clone());
         let move_to = match &self.start {
-            StartFrom::Id(id) => Some(id.clone()),
+            // Moving the group again after a reconnection would read again, or skip, what the
+            // group did since.
+            StartFrom::Id(id) if !self.started => Some(id.clone()),
             _ => None,
         };
         let connection = self.connection()?;
@@ -293,6 +327,7 @@ impl RedisConsumer {
             Err(e) => return Err(e),
         }
         self.group_ready = true;
+        self.started = true;
         Ok(())
     }
 
@@ -357,21 +392,33 @@ impl RedisConsumer {
                 redis::cmd("XCLAIM").arg(&stream).arg(&group).arg(&consumer).arg(0).arg(&own).query(connection)?;
             entries_of(reply)
         };
-        if claimed.is_empty() {
+        // Others' idle messages. One `XAUTOCLAIM` looks at no more than ten times `COUNT` pending
+        // entries and says where to go on: follow its cursor, so that messages of a crashed
+        // consumer behind many that live consumers hold are found now, not once those are done.
+        let mut cursor = std::mem::take(&mut self.autoclaim_cursor);
+        let mut scans = 0;
+        while claimed.is_empty() && scans < MAX_AUTOCLAIM_SCANS {
+            scans += 1;
             let reply: Value = redis::cmd("XAUTOCLAIM")
                 .arg(&stream)
                 .arg(&group)
                 .arg(&consumer)
                 .arg(idle)
-                .arg("0-0")
+                .arg(&cursor)
                 .arg("COUNT")
                 .arg(count)
-                .query(connection)?;
-            claimed = match reply {
-                Value::Array(mut parts) if parts.len() >= 2 => entries_of(parts.swap_remove(1)),
-                _ => Vec::new(),
-            };
+                .query(self.connection()?)?;
+            let Value::Array(mut parts) = reply else { break };
+            if parts.len() < 2 {
+                break;
+            }
+            claimed = entries_of(parts.swap_remove(1));
+            cursor = as_string(&parts[0]).unwrap_or_else(|| "0-0".to_owned());
+            if cursor == "0-0" {
+                break;
+            }
         }
+        self.autoclaim_cursor = cursor;
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -423,6 +470,15 @@ impl RedisConsumer {
                     shutdown.is_shutdown()
                 })
             };
+            if let (Delivery::ReceiversFailed(_), attempts) = &outcome
+                && *attempts < max_attempts
+                && self.shutdown.is_shutdown()
+            {
+                // Stopped between retries: the message has tries left, so it is neither
+                // dead-lettered nor acknowledged. It stays pending, and this consumer, restarted
+                // under its name, or another one takes it back.
+                break;
+            }
             match outcome {
                 (Delivery::Delivered(_), _) => self.stats.delivered += 1,
                 (Delivery::ReceiversFailed(error), attempts) => {
