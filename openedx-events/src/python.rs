@@ -23,7 +23,9 @@ impl fmt::Display for Isoformat<'_> {
             t.second()
         )?;
         // Python keeps microseconds; anything finer is not representable there.
-        let micros = t.timestamp_subsec_micros();
+        // A leap second (chrono's 60th second) shows as 1,000,000 µs or more; Python has no leap
+        // seconds, so it is written as the last microsecond of the 59th.
+        let micros = t.timestamp_subsec_micros().min(999_999);
         if micros != 0 {
             write!(f, ".{micros:06}")?;
         }
