@@ -97,8 +97,9 @@ pub enum ConsumeError {
     Backend(String),
 }
 
-/// Stops a running consumer from another thread: it finishes and acknowledges the message in
-/// hand, then returns.
+/// Stops a running consumer from another thread: it finishes the message in hand and
+/// acknowledges it if it was delivered (a message still being retried is left pending for the
+/// next consumer), then returns.
 #[derive(Debug, Clone, Default)]
 pub struct ShutdownHandle(Arc<AtomicBool>);
 

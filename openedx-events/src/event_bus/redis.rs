@@ -395,7 +395,8 @@ impl RedisConsumer {
         // Others' idle messages. One `XAUTOCLAIM` looks at no more than ten times `COUNT` pending
         // entries and says where to go on: follow its cursor, so that messages of a crashed
         // consumer behind many that live consumers hold are found now, not once those are done.
-        let mut cursor = std::mem::take(&mut self.autoclaim_cursor);
+        // (Kept in `self` only once a scan succeeded: an error leaves the last good cursor.)
+        let mut cursor = self.autoclaim_cursor.clone();
         let mut scans = 0;
         while claimed.is_empty() && scans < MAX_AUTOCLAIM_SCANS {
             scans += 1;
@@ -470,7 +471,7 @@ impl RedisConsumer {
                     shutdown.is_shutdown()
                 })
             };
-            if let (Delivery::ReceiversFailed(_), attempts) = &outcome
+            if let (Delivery::ReceiversFailed(_), attempts @ 1..) = &outcome
                 && *attempts < max_attempts
                 && self.shutdown.is_shutdown()
             {
