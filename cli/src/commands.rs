@@ -1,5 +1,6 @@
 //! The commands. Each reads what it needs, writes its result to `out` and its notes to `notes`,
-//! and returns what went wrong as a [`CliError`].
+//! and returns what went wrong as a [`CliError`]. The event bus commands are in `bus.rs`, and
+//! share the helpers at the end of this file.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -53,9 +54,7 @@ pub(crate) fn schemas(dir: &Path, notes: &mut dyn Write) -> Result<(), CliError>
 pub(crate) fn encode(query: &str, as_hex: bool, input: &mut dyn Read, out: &mut dyn Write) -> Result<(), CliError> {
     let signal = lookup::find(query)?;
     serializable(signal)?;
-    let json: serde_json::Value = serde_json::from_slice(&read_all(input)?).map_err(CliError::InvalidJson)?;
-    let bytes =
-        signal.json_to_avro(&json).map_err(|source| CliError::Encode { event_type: signal.event_type(), source })?;
+    let bytes = json_to_avro(signal, input)?;
     if as_hex { emit(out, format!("{}\n", hex::encode(&bytes)).as_bytes()) } else { emit(out, &bytes) }
 }
 
@@ -84,22 +83,31 @@ pub(crate) fn docs(path: &Path, out: &mut dyn Write, notes: &mut dyn Write) -> R
 }
 
 /// The event's schema string, or why it has none.
-fn serializable(signal: &dyn AnySignal) -> Result<&str, CliError> {
+pub(crate) fn serializable(signal: &dyn AnySignal) -> Result<&str, CliError> {
     signal.avro_schema().map_err(|reason| CliError::Unserializable(reason.clone()))
 }
 
-fn read_all(input: &mut dyn Read) -> Result<Vec<u8>, CliError> {
+/// The JSON form of the event's data on `input`, as Avro bytes; an error names the field that
+/// does not fit.
+pub(crate) fn json_to_avro(signal: &dyn AnySignal, input: &mut dyn Read) -> Result<Vec<u8>, CliError> {
+    let json: serde_json::Value = serde_json::from_slice(&read_all(input)?).map_err(CliError::InvalidJson)?;
+    signal.json_to_avro(&json).map_err(|source| CliError::Encode { event_type: signal.event_type(), source })
+}
+
+/// Everything on `input`.
+pub(crate) fn read_all(input: &mut dyn Read) -> Result<Vec<u8>, CliError> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).map_err(CliError::Input)?;
     Ok(bytes)
 }
 
-fn emit(out: &mut dyn Write, bytes: &[u8]) -> Result<(), CliError> {
+/// Writes the result and flushes it, so that a reader sees it at once.
+pub(crate) fn emit(out: &mut dyn Write, bytes: &[u8]) -> Result<(), CliError> {
     out.write_all(bytes).and_then(|()| out.flush()).map_err(CliError::Output)
 }
 
 /// A line for the user on stderr. Notes are best effort: a closed stderr does not fail the
 /// command.
-fn note(notes: &mut dyn Write, text: &str) {
+pub(crate) fn note(notes: &mut dyn Write, text: &str) {
     let _ = writeln!(notes, "note: {text}");
 }

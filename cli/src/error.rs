@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use openedx_events::CodecError;
 use openedx_events::avro::{DecodeError, UnserializableEvent};
 
-/// The exit code of a command line that is wrong: a usage error from clap, or an unknown event.
+/// The exit code of a command line that is wrong: a usage error from clap, an unknown event, or
+/// (for the bus commands) missing or invalid settings.
 pub(crate) const USAGE: u8 = 2;
 
 /// The exit code of every other failure: input that does not fit, an event without a wire form,
@@ -56,6 +57,52 @@ pub(crate) enum CliError {
     /// Standard output could not be written.
     #[error("cannot write to standard output: {0}")]
     Output(#[source] io::Error),
+    /// A bus command has no Redis URL.
+    #[cfg(feature = "redis")]
+    #[error("no Redis URL; pass `--redis-url` or set `EVENT_BUS_REDIS_CONNECTION_URL`")]
+    NoRedisUrl,
+    /// An event bus setting is invalid: an `EVENT_BUS_*` variable, or the Redis URL.
+    #[cfg(feature = "redis")]
+    #[error("invalid event bus setting: {0}")]
+    BusSettings(String),
+    /// `--key-field` does not lead to a field of the event's data.
+    #[cfg(feature = "redis")]
+    #[error("key field `{path}` does not resolve through the data of `{event_type}`: {reason}")]
+    KeyField {
+        /// The dotted path given.
+        path: String,
+        /// The event's type.
+        event_type: &'static str,
+        /// Where the path stops.
+        reason: String,
+    },
+    /// `--webhook` is not an `http://` or `https://` URL.
+    #[cfg(feature = "redis")]
+    #[error("invalid webhook URL `{url}`: {reason}")]
+    WebhookUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `--id` names no dead letter of the topic.
+    #[cfg(feature = "redis")]
+    #[error("no dead letter with id `{id}` in `{stream}`; `openedx-events dead-letters` lists them")]
+    UnknownDeadLetter {
+        /// The id given.
+        id: String,
+        /// The dead-letter stream.
+        stream: String,
+    },
+    /// Redis could not be reached, or refused a command.
+    #[cfg(feature = "redis")]
+    #[error("Redis at `{url}`: {message}")]
+    Bus {
+        /// The Redis URL, without its password.
+        url: String,
+        /// What failed, and what Redis or the network said.
+        message: String,
+    },
     /// A file or folder could not be written.
     #[error("cannot write `{}`: {source}", .path.display())]
     Write {
@@ -71,6 +118,12 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::UnknownEvent { .. } => USAGE,
+            #[cfg(feature = "redis")]
+            CliError::NoRedisUrl
+            | CliError::BusSettings(_)
+            | CliError::KeyField { .. }
+            | CliError::WebhookUrl { .. }
+            | CliError::UnknownDeadLetter { .. } => USAGE,
             _ => FAILURE,
         }
     }

@@ -1,10 +1,13 @@
-//! `openedx-events`: list, inspect, encode and decode Open edX events from a shell.
+//! `openedx-events`: list, inspect, encode and decode Open edX events from a shell, and (with the
+//! `redis` feature, on by default) produce and consume them on the event bus.
 //!
 //! Every event of `openedx-events-catalog` is known to the command. `docs/reference/cli.md` is
 //! its user reference; this file parses the arguments and hands each command to
 //! [`commands`].
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "redis")]
+mod bus;
 mod commands;
 mod error;
 mod hex;
@@ -21,7 +24,7 @@ use openedx_events_catalog as _;
 
 use crate::error::CliError;
 
-/// List, inspect, encode and decode Open edX events.
+/// List, inspect, encode and decode Open edX events, and produce and consume them on the event bus.
 ///
 /// EVENT is an event type (`org.openedx.learning.course.enrollment.created.v1`) or a signal name
 /// (`COURSE_ENROLLMENT_CREATED`).
@@ -78,6 +81,84 @@ enum Command {
         #[arg(long, value_name = "PATH", default_value = "docs/reference/events.md")]
         out: PathBuf,
     },
+    /// Produce an event to the event bus, its data read as JSON on stdin; prints the stream entry id
+    #[cfg(feature = "redis")]
+    Produce {
+        /// The event type or signal name
+        event: String,
+        /// The topic, without the prefix
+        #[arg(long)]
+        topic: String,
+        /// Checked to lead to a field of the event's data, as upstream's producer checks it
+        #[arg(long, value_name = "PATH")]
+        key_field: Option<String>,
+        #[command(flatten)]
+        bus: BusArgs,
+    },
+    /// Consume a topic: print each event as a JSON line, or POST it to a webhook
+    #[cfg(feature = "redis")]
+    Consume {
+        /// The topic, without the prefix
+        #[arg(long)]
+        topic: String,
+        /// The consumer group
+        #[arg(long, value_name = "GROUP")]
+        group_id: String,
+        /// The consumer's name in the group, unique in it and the same across restarts [default: the host name]
+        #[arg(long, value_name = "NAME")]
+        consumer_name: Option<String>,
+        /// A new group starts at the first message of the stream, not after the last
+        #[arg(long, conflicts_with = "from_id")]
+        from_beginning: bool,
+        /// A new group starts after this stream entry id; an existing group is moved there
+        #[arg(long, value_name = "ID")]
+        from_id: Option<String>,
+        /// POST each event as JSON to this URL instead of printing it
+        #[arg(long, value_name = "URL")]
+        webhook: Option<String>,
+        /// Stop after this many events were printed or posted
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_events: Option<u64>,
+        #[command(flatten)]
+        bus: BusArgs,
+    },
+    /// List a topic's dead letters, or re-drive them to the topic
+    #[cfg(feature = "redis")]
+    DeadLetters {
+        /// The topic, without the prefix
+        #[arg(long)]
+        topic: String,
+        /// Print a JSON array instead of a table
+        #[arg(long, conflicts_with = "redrive")]
+        json: bool,
+        /// Produce the dead letters again to the topic and remove them from the dead-letter stream
+        #[arg(long)]
+        redrive: bool,
+        /// Re-drive only the dead letter with this id (repeatable)
+        #[arg(long = "id", value_name = "ID", requires = "redrive")]
+        ids: Vec<String>,
+        #[command(flatten)]
+        bus: BusArgs,
+    },
+}
+
+/// Where the event bus is: the bus commands' shared options.
+#[cfg(feature = "redis")]
+#[derive(Debug, clap::Args)]
+struct BusArgs {
+    /// The Redis URL, `redis://[[user]:[password]@]host:port/db` [default: $EVENT_BUS_REDIS_CONNECTION_URL]
+    #[arg(long, value_name = "URL")]
+    redis_url: Option<String>,
+    /// Prefixed to the topic as `PREFIX-TOPIC`; empty for none [default: $EVENT_BUS_TOPIC_PREFIX]
+    #[arg(long, value_name = "PREFIX")]
+    topic_prefix: Option<String>,
+}
+
+#[cfg(feature = "redis")]
+impl From<BusArgs> for bus::Connection {
+    fn from(args: BusArgs) -> Self {
+        bus::Connection { redis_url: args.redis_url, topic_prefix: args.topic_prefix }
+    }
 }
 
 fn main() -> ExitCode {
@@ -111,5 +192,32 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Encode { event, hex } => commands::encode(&event, hex, &mut io::stdin().lock(), &mut stdout),
         Command::Decode { event, hex } => commands::decode(&event, hex, &mut io::stdin().lock(), &mut stdout),
         Command::Docs { out } => commands::docs(&out, &mut stdout, &mut stderr),
+        #[cfg(feature = "redis")]
+        Command::Produce { event, topic, key_field, bus } => bus::produce(
+            &bus.into(),
+            &event,
+            &topic,
+            key_field.as_deref(),
+            &mut io::stdin().lock(),
+            &mut stdout,
+            &mut stderr,
+        ),
+        #[cfg(feature = "redis")]
+        Command::Consume { topic, group_id, consumer_name, from_beginning, from_id, webhook, max_events, bus } => {
+            let start = match (from_beginning, from_id) {
+                (_, Some(id)) => bus::StartFrom::Id(id),
+                (true, None) => bus::StartFrom::Beginning,
+                (false, None) => bus::StartFrom::End,
+            };
+            let options = bus::ConsumeOptions { topic, group_id, consumer_name, start, webhook, max_events };
+            // The consumer's thread prints events and progress itself, a line at a time, as they
+            // come: this thread must not hold the locks meanwhile.
+            drop((stdout, stderr));
+            bus::consume(&bus.into(), options, &mut io::stderr())
+        }
+        #[cfg(feature = "redis")]
+        Command::DeadLetters { topic, json, redrive, ids, bus } => {
+            bus::dead_letters(&bus.into(), &topic, json, redrive, &ids, &mut stdout, &mut stderr)
+        }
     }
 }

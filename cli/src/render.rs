@@ -11,7 +11,6 @@ use crate::lookup::{name_of, subdomain_of};
 
 /// The events as a table with a header row, columns aligned with spaces, no trailing spaces.
 pub(crate) fn table(signals: &[&'static dyn AnySignal]) -> String {
-    let header = ["EVENT TYPE", "NAME", "SUBDOMAIN", "MINOR", "KEY FIELD", "SERIALIZABLE"].map(str::to_owned);
     let rows: Vec<[String; 6]> = signals
         .iter()
         .map(|signal| {
@@ -25,14 +24,20 @@ pub(crate) fn table(signals: &[&'static dyn AnySignal]) -> String {
             ]
         })
         .collect();
-    let mut widths = [0; 6];
-    for row in std::iter::once(&header).chain(&rows) {
+    aligned(["EVENT TYPE", "NAME", "SUBDOMAIN", "MINOR", "KEY FIELD", "SERIALIZABLE"], &rows)
+}
+
+/// Rows under a header row, columns aligned with two spaces between them, no trailing spaces.
+pub(crate) fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let header = header.map(str::to_owned);
+    let mut widths = [0; N];
+    for row in std::iter::once(&header).chain(rows) {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
     let mut text = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
+    for row in std::iter::once(&header).chain(rows) {
         let mut line = String::new();
         for (cell, width) in row.iter().zip(widths) {
             let _ = write!(line, "{cell:<width$}  ");

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -114,18 +114,95 @@ impl EventField for DateTime<Utc> {
 
     #[inline]
     fn write_avro(&self, writer: &mut AvroWriter<'_>) {
-        writer.write_display(&Isoformat(self));
+        match isoformat_utc(self) {
+            Some((text, len)) => writer.write_bytes(&text[..len]),
+            None => writer.write_display(&Isoformat(self)),
+        }
     }
     fn read_avro(reader: &mut AvroReader<'_>) -> Result<Self, DecodeError> {
-        parse_python_time(reader.read_str()?).map_err(DecodeError::invalid_value)
+        // The bytes of the usual form are ASCII, checked digit by digit, so only the others need
+        // the UTF-8 check that `read_str` makes.
+        let bytes = reader.read_bytes()?;
+        if let Some(time) = parse_isoformat_utc(bytes) {
+            return Ok(time);
+        }
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| DecodeError::new(DecodeErrorKind::InvalidUtf8(e.valid_up_to())))?;
+        parse_python_time(text).map_err(DecodeError::invalid_value)
     }
     fn to_json(&self) -> Value {
         Value::String(Isoformat(self).to_string())
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         let text = value.as_str().ok_or_else(|| JsonError::expected("an ISO 8601 time string", value))?;
-        parse_python_time(text).map_err(JsonError::new)
+        match parse_isoformat_utc(text.as_bytes()) {
+            Some(time) => Ok(time),
+            None => parse_python_time(text).map_err(JsonError::new),
+        }
     }
+}
+
+/// What [`Isoformat`] writes, digit by digit into a buffer (with its length): `core::fmt`'s
+/// padded integers cost several times more, and times are the bulk of encoding most events.
+/// `None` for what only `Isoformat` handles: years outside 0 to 9999 and leap seconds.
+#[inline]
+fn isoformat_utc(time: &DateTime<Utc>) -> Option<([u8; 32], usize)> {
+    fn digits(out: &mut [u8], mut value: u32) {
+        for byte in out.iter_mut().rev() {
+            *byte = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    }
+    let naive = time.naive_utc();
+    let year = u32::try_from(naive.year()).ok().filter(|year| *year <= 9999)?;
+    let micros = naive.nanosecond() / 1000;
+    if micros >= 1_000_000 {
+        return None;
+    }
+    let mut text = *b"0000-00-00T00:00:00.000000+00:00";
+    digits(&mut text[0..4], year);
+    digits(&mut text[5..7], naive.month());
+    digits(&mut text[8..10], naive.day());
+    digits(&mut text[11..13], naive.hour());
+    digits(&mut text[14..16], naive.minute());
+    digits(&mut text[17..19], naive.second());
+    if micros == 0 {
+        // No fraction: the offset moves up.
+        text.copy_within(26..32, 19);
+        Some((text, 25))
+    } else {
+        digits(&mut text[20..26], micros);
+        Some((text, 32))
+    }
+}
+
+/// Reads the form that Python's `isoformat()` and ours write for a UTC time,
+/// `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`, without the general parser. `None` for anything else,
+/// which [`parse_python_time`] then reads or refuses; where this returns a time, it is the one
+/// `parse_python_time` returns.
+#[inline]
+fn parse_isoformat_utc(bytes: &[u8]) -> Option<DateTime<Utc>> {
+    let clock_end = match bytes.len() {
+        25 => 19,
+        32 if bytes[19] == b'.' => 26,
+        _ => return None,
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if &bytes[clock_end..] != b"+00:00" || separators.iter().any(|&(at, byte)| bytes[at] != byte) {
+        return None;
+    }
+    let digit = |at: usize| {
+        let value = bytes[at].wrapping_sub(b'0');
+        (value < 10).then_some(u32::from(value))
+    };
+    let two = |at: usize| Some(digit(at)? * 10 + digit(at + 1)?);
+    // Year 0 is outside Python's range; `parse_python_time` says so.
+    let year = two(0)? * 100 + two(2)?;
+    let year = i32::try_from(year).ok().filter(|year| *year >= 1)?;
+    let micros = if clock_end == 26 { (two(20)? * 100 + two(22)?) * 100 + two(24)? } else { 0 };
+    let date = NaiveDate::from_ymd_opt(year, two(5)?, two(8)?)?;
+    let time = NaiveTime::from_hms_micro_opt(two(11)?, two(14)?, two(17)?, micros)?;
+    Some(date.and_time(time).and_utc())
 }
 
 /// Reads a time as [`parse_isoformat`] does, and refuses one whose UTC value is outside Python's
@@ -298,5 +375,97 @@ impl<T: EventField> EventField for Option<T> {
     }
     fn absent_from_json() -> Option<Self> {
         Some(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    /// Times across the range, with and without microseconds, and the edges of the fast paths.
+    fn times() -> Vec<DateTime<Utc>> {
+        let mut times = Vec::new();
+        for (year, month, day, hour, minute, second) in [
+            (1, 1, 1, 0, 0, 0),
+            (999, 12, 31, 23, 59, 59),
+            (1970, 1, 1, 0, 0, 0),
+            (2024, 2, 29, 12, 34, 56),
+            (2024, 5, 1, 9, 5, 7),
+            (9999, 12, 31, 23, 59, 59),
+        ] {
+            let time = Utc.with_ymd_and_hms(year, month, day, hour, minute, second).unwrap();
+            for micros in [0, 1, 10, 500_000, 789_012, 999_999] {
+                times.push(time + chrono::Duration::microseconds(micros));
+            }
+            // Nanoseconds Python cannot hold are dropped, as `Isoformat` drops them.
+            times.push(time + chrono::Duration::nanoseconds(1_500));
+        }
+        times
+    }
+
+    #[test]
+    fn fast_isoformat_is_isoformat() {
+        for time in times() {
+            let (text, len) = isoformat_utc(&time).unwrap();
+            assert_eq!(std::str::from_utf8(&text[..len]).unwrap(), Isoformat(&time).to_string());
+        }
+        // What the fast path leaves to `Isoformat`: a leap second, years outside 0 to 9999.
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_hms_micro_opt(23, 59, 59, 1_500_000).unwrap();
+        assert_eq!(isoformat_utc(&leap.and_utc()), None);
+        assert_eq!(isoformat_utc(&Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap()), None);
+        assert_eq!(isoformat_utc(&Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap()), None);
+        assert!(isoformat_utc(&Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap()).is_some());
+    }
+
+    #[test]
+    fn fast_parse_agrees_with_the_general_parser() {
+        for time in times() {
+            let text = Isoformat(&time).to_string();
+            let expected = parse_python_time(&text).unwrap();
+            assert_eq!(parse_isoformat_utc(text.as_bytes()), Some(expected), "{text}");
+        }
+        // Left to the general parser, which reads some and refuses the others.
+        for text in [
+            "2024-05-01T12:00:00Z",
+            "2024-05-01T12:00:00+02:00",
+            "2024-05-01T12:00:00.5+00:00",
+            "2024-05-01 12:00:00+00:00",
+            "0000-05-01T12:00:00+00:00",
+            "2024-02-30T12:00:00+00:00",
+            "2024-05-01T24:00:00+00:00",
+            "2024-05-01T12:00:60+00:00",
+            "2024-05-01T12:00:00.1234567+00:00",
+            "2024-05-01T12:00:00,123456+00:00",
+            "2024-05-01T12:00:00+00:00\u{0}",
+            "+024-05-01T12:00:00+00:00",
+            "2024-05-01T12:00:00-00:00",
+        ] {
+            assert_eq!(parse_isoformat_utc(text.as_bytes()), None, "{text}");
+        }
+    }
+
+    fn read_time(text: &[u8]) -> Result<DateTime<Utc>, DecodeError> {
+        let mut bytes = Vec::new();
+        AvroWriter::new(&mut bytes).write_bytes(text);
+        let mut reader = AvroReader::new(&bytes);
+        let time = DateTime::<Utc>::read_avro(&mut reader)?;
+        reader.finish().map(|()| time)
+    }
+
+    #[test]
+    fn avro_times_read_every_python_form() {
+        let time = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        assert_eq!(read_time(b"2024-05-01T12:00:00+00:00"), Ok(time));
+        assert_eq!(read_time(b"2024-05-01T14:00:00+02:00"), Ok(time));
+        assert_eq!(read_time(b"2024-05-01T12:00:00Z"), Ok(time));
+        assert_eq!(read_time(b"2024-05-01\xc3\xa912:00:00"), Ok(time));
+        // Not UTF-8: the same error as any string's.
+        assert_eq!(read_time(b"2024-05-01T12:00:00+00:0\xff").unwrap_err().kind(), &DecodeErrorKind::InvalidUtf8(24));
+        assert!(matches!(
+            read_time(b"2024-02-30T12:00:00+00:00").unwrap_err().kind(),
+            DecodeErrorKind::InvalidValue(_)
+        ));
     }
 }

@@ -51,17 +51,30 @@ impl<'a> AvroWriter<'a> {
     /// A `string` produced by a formatter (such as a key's `Display`), written without an
     /// intermediate `String`: the length prefix is patched in after the text.
     pub fn write_display(&mut self, value: &dyn fmt::Display) {
-        use std::io::Write as _;
+        use fmt::Write as _;
         let start = self.out.len();
         // A long length needs at most 10 bytes; reserve one, which fits any string under 64 bytes.
         self.out.push(0);
         let text_start = self.out.len();
-        // Writing to a Vec cannot fail.
-        let _ = write!(self.out, "{value}");
+        // Writing to a Vec cannot fail. (`fmt::Write` straight into the Vec, not `io::Write`,
+        // whose adapter keeps an error slot for every piece.)
+        let _ = write!(FmtBytes(self.out), "{value}");
         let len = self.out.len() - text_start;
-        let mut prefix = Vec::with_capacity(10);
-        AvroWriter::new(&mut prefix).write_long(len as i64);
-        self.out.splice(start..text_start, prefix);
+        if len < 64 {
+            // Zig-zag doubles a non-negative length; under 64 it fits the byte reserved.
+            self.out[start] = (len as u8) << 1;
+        } else {
+            let mut prefix = [0u8; 10];
+            let mut prefix_len = 0;
+            let mut n = (len as u64) << 1;
+            while n >= 0x80 {
+                prefix[prefix_len] = (n as u8) | 0x80;
+                prefix_len += 1;
+                n >>= 7;
+            }
+            prefix[prefix_len] = n as u8;
+            self.out.splice(start..text_start, prefix[..=prefix_len].iter().copied());
+        }
     }
 
     /// The count of a block of `len` items (arrays and maps); nothing for an empty block, whose
@@ -83,6 +96,17 @@ impl<'a> AvroWriter<'a> {
     #[inline]
     pub fn write_union_index(&mut self, index: i64) {
         self.write_long(index);
+    }
+}
+
+/// `fmt::Write` into a byte buffer; a formatter only ever writes UTF-8.
+struct FmtBytes<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for FmtBytes<'_> {
+    #[inline]
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
     }
 }
 
@@ -381,12 +405,18 @@ mod tests {
 
     #[test]
     fn display_writes_the_length_first() {
-        let mut out = Vec::new();
-        let text = "x".repeat(200);
-        AvroWriter::new(&mut out).write_display(&text);
-        let mut reader = AvroReader::new(&out);
-        assert_eq!(reader.read_str(), Ok(text.as_str()));
-        assert_eq!(reader.finish(), Ok(()));
+        // Around the one-byte length's limit (63), and a length of three bytes.
+        for len in [0, 1, 63, 64, 65, 200, 8191, 8192, 20_000] {
+            let mut out = vec![7];
+            let text = "x".repeat(len);
+            AvroWriter::new(&mut out).write_display(&text);
+            let mut expected = vec![7];
+            AvroWriter::new(&mut expected).write_bytes(text.as_bytes());
+            assert_eq!(out, expected, "length {len}");
+            let mut reader = AvroReader::new(&out[1..]);
+            assert_eq!(reader.read_str(), Ok(text.as_str()));
+            assert_eq!(reader.finish(), Ok(()));
+        }
     }
 
     #[test]
