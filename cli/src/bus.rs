@@ -1,0 +1,481 @@
+//! The event bus commands, on the Redis Streams backend: `produce` (upstream's `produce_event`
+//! management command), `consume` (upstream's `consume_events`) and `dead-letters`.
+//!
+//! Every command reads the event bus settings as a service does (`EventBusSettings::from_env`),
+//! with `--redis-url` and `--topic-prefix` taking precedence over their variables.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub(crate) use openedx_events::event_bus::redis::StartFrom;
+use openedx_events::event_bus::redis::{self, DeadLetter, RedisConsumer, RedisProducer};
+use openedx_events::event_bus::{
+    ConsumeError, EventBusConsumer, EventBusSettings, ProduceError, ShutdownHandle, dead_letter_stream,
+};
+use openedx_events::{AnySignal, BoxError, DataDescription, EventsMetadata, FieldType, ReceiverId};
+use serde_json::{Value, json};
+
+use crate::commands::{emit, json_to_avro, note, serializable};
+use crate::error::CliError;
+use crate::{lookup, render};
+
+/// How often `consume --webhook` tries to POST one event before its receiver fails.
+const WEBHOOK_TRIES: u32 = 3;
+/// The pause before the second POST; it doubles before each one after.
+const WEBHOOK_BACKOFF: Duration = Duration::from_millis(200);
+/// How long one POST may take, connecting included.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// `consume` says how many events it handled every this many events.
+const PROGRESS_EVERY: u64 = 1000;
+
+/// Where the bus is, as given on the command line; the rest comes from the environment.
+#[derive(Debug, Default)]
+pub(crate) struct Connection {
+    /// `--redis-url`, over `EVENT_BUS_REDIS_CONNECTION_URL`.
+    pub(crate) redis_url: Option<String>,
+    /// `--topic-prefix`, over `EVENT_BUS_TOPIC_PREFIX`; empty for none.
+    pub(crate) topic_prefix: Option<String>,
+}
+
+impl Connection {
+    /// The settings from the environment, with the command line's URL and prefix over them; an
+    /// error when there is no Redis URL at all.
+    fn settings(&self) -> Result<EventBusSettings, CliError> {
+        let mut settings = EventBusSettings::from_env().map_err(|error| CliError::BusSettings(error.to_string()))?;
+        if let Some(url) = &self.redis_url {
+            settings.redis_url = Some(url.clone());
+        }
+        if let Some(prefix) = &self.topic_prefix {
+            settings.topic_prefix = Some(prefix.clone()).filter(|prefix| !prefix.is_empty());
+        }
+        match settings.redis_url.as_deref() {
+            None | Some("") => Err(CliError::NoRedisUrl),
+            Some(_) => Ok(settings),
+        }
+    }
+}
+
+/// `produce`: the JSON form of the event's data on `input`, produced to `topic` with new
+/// metadata; prints the stream entry's id on `out`.
+pub(crate) fn produce(
+    connection: &Connection,
+    query: &str,
+    topic: &str,
+    key_field: Option<&str>,
+    input: &mut dyn Read,
+    out: &mut dyn Write,
+    notes: &mut dyn Write,
+) -> Result<(), CliError> {
+    let signal = lookup::find(query)?;
+    serializable(signal)?;
+    // Upstream's producer checks the key field against the payload; Redis streams do not
+    // partition by key, so that is all it is used for here.
+    if let Some(path) = key_field {
+        resolve_key_field(signal.data(), path).map_err(|reason| CliError::KeyField {
+            path: path.to_owned(),
+            event_type: signal.event_type(),
+            reason,
+        })?;
+    }
+    let settings = connection.settings()?;
+    let event_data = json_to_avro(signal, input)?;
+    // What `generate_signal_metadata` gives: a new id, now, this service and host, and the
+    // signal's minor version.
+    let mut metadata = EventsMetadata::new(signal.event_type());
+    metadata.minorversion = signal.minor_version();
+    let url = redacted_url(&settings);
+    let full_topic = settings.full_topic(topic);
+    let producer = RedisProducer::new(settings).map_err(|error| produce_error(&url, error))?;
+    let entry_id =
+        producer.send_to_stream(&full_topic, &metadata, &event_data).map_err(|error| produce_error(&url, error))?;
+    note(notes, &format!("produced `{}` with id {} to `{full_topic}`", signal.event_type(), metadata.id));
+    emit(out, format!("{entry_id}\n").as_bytes())
+}
+
+/// What `consume` reads and what it does with each event.
+#[derive(Debug)]
+pub(crate) struct ConsumeOptions {
+    /// The topic, without the prefix.
+    pub(crate) topic: String,
+    /// The consumer group.
+    pub(crate) group_id: String,
+    /// The consumer's name in the group; the host name when not given.
+    pub(crate) consumer_name: Option<String>,
+    /// Where a new group starts.
+    pub(crate) start: StartFrom,
+    /// POST each event here instead of printing it.
+    pub(crate) webhook: Option<String>,
+    /// Stop after this many events were printed or posted.
+    pub(crate) max_events: Option<u64>,
+}
+
+/// `consume`: reads the topic as a member of the group and dispatches each event to the
+/// receivers of this program, among them one that prints it as a JSON line on stdout or POSTs
+/// it to the webhook; until Ctrl-C or SIGTERM, or `max_events`.
+pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &mut dyn Write) -> Result<(), CliError> {
+    let settings = connection.settings()?;
+    let sink = match &options.webhook {
+        Some(url) => Sink::Webhook(Webhook::new(url)?),
+        None => Sink::Stdout,
+    };
+    let url = redacted_url(&settings);
+    let consumer_name = options.consumer_name.clone().unwrap_or_else(default_consumer_name);
+    let mut consumer =
+        RedisConsumer::new(settings, &options.topic, &options.group_id, &consumer_name, options.start.clone())
+            .map_err(|error| consume_error(&url, error))?;
+    let shutdown = consumer.shutdown_handle();
+    if let Err(error) = stop_on_signals(shutdown.clone()) {
+        note(notes, &format!("Ctrl-C will not stop the consumer cleanly: {error}"));
+    }
+    let progress = Arc::new(Progress { handled: AtomicU64::new(0), max: options.max_events, shutdown });
+    let _receivers = BuiltInReceivers::connect(Arc::new(sink), Arc::clone(&progress));
+    let stream = consumer.stream().to_owned();
+    note(notes, &format!("consuming `{stream}` as `{consumer_name}` in group `{}`; Ctrl-C stops", options.group_id));
+    // The consumer runs on a thread of its own while this one waits: a signal sent to the
+    // process is handled on the main thread, and so does not interrupt a Redis read (a socket
+    // read with a timeout is not restarted after a signal handler, `SA_RESTART` or not; see
+    // signal(7)), which would fail the command or leave the message in hand unacknowledged.
+    let stats = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                // The first round shows at once whether Redis can be reached and the group made;
+                // after it, the consumer rides out Redis going away.
+                if let Err(error) = consumer.poll()
+                    && !progress.shutdown.is_shutdown()
+                {
+                    let message = format!("cannot consume `{stream}`: {error}");
+                    return Err(CliError::Bus { url: url.clone(), message });
+                }
+                consumer.consume_indefinitely().map_err(|error| consume_error(&url, error))?;
+                Ok(consumer.stats())
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })?;
+    note(
+        notes,
+        &format!(
+            "stopped: {} delivered, {} dead-lettered, {} reclaimed",
+            stats.delivered, stats.dead_lettered, stats.reclaimed
+        ),
+    );
+    Ok(())
+}
+
+/// `dead-letters`: the topic's dead letters as a table or JSON, or (with `redrive`) all of them
+/// or those with `ids` produced again to the topic.
+pub(crate) fn dead_letters(
+    connection: &Connection,
+    topic: &str,
+    json: bool,
+    redrive: bool,
+    ids: &[String],
+    out: &mut dyn Write,
+    notes: &mut dyn Write,
+) -> Result<(), CliError> {
+    let settings = connection.settings()?;
+    let url = redacted_url(&settings);
+    let full_topic = settings.full_topic(topic);
+    let stream = dead_letter_stream(&full_topic);
+    let letters = redis::dead_letters(&settings, topic).map_err(|error| consume_error(&url, error))?;
+    if redrive {
+        if let Some(id) = ids.iter().find(|id| !letters.iter().any(|letter| letter.id == **id)) {
+            return Err(CliError::UnknownDeadLetter { id: id.clone(), stream });
+        }
+        let only = if ids.is_empty() { None } else { Some(ids) };
+        let count = redis::redrive(&settings, topic, only).map_err(|error| consume_error(&url, error))?;
+        let plural = if count == 1 { "" } else { "s" };
+        return emit(out, format!("re-drove {count} dead letter{plural} to `{full_topic}`\n").as_bytes());
+    }
+    if json {
+        let array: Vec<Value> = letters.iter().map(dead_letter_json).collect();
+        return emit(out, format!("{:#}\n", Value::Array(array)).as_bytes());
+    }
+    if letters.is_empty() {
+        note(notes, &format!("no dead letters in `{stream}`"));
+        return Ok(());
+    }
+    let rows: Vec<[String; 5]> = letters
+        .iter()
+        .map(|letter| {
+            [
+                letter.id.clone(),
+                letter.original_id.clone(),
+                event_type_of(letter),
+                letter.attempts.to_string(),
+                letter.error.split_whitespace().collect::<Vec<_>>().join(" "),
+            ]
+        })
+        .collect();
+    emit(out, render::aligned(["ID", "ORIGINAL ID", "EVENT TYPE", "ATTEMPTS", "ERROR"], &rows).as_bytes())
+}
+
+/// Follows a dotted path through the event's data, as upstream's producer checks
+/// `event_key_field`; the error says where it stops.
+fn resolve_key_field(data: &'static DataDescription, path: &str) -> Result<(), String> {
+    let mut record = data;
+    let mut segments = path.split('.').peekable();
+    while let Some(segment) = segments.next() {
+        let Some(field) = record.field(segment) else {
+            let names: Vec<String> = record.fields.iter().map(|field| format!("`{}`", field.name)).collect();
+            return Err(format!("`{}` has no field `{segment}` (its fields: {})", record.name, names.join(", ")));
+        };
+        if segments.peek().is_none() {
+            return Ok(());
+        }
+        match field.ty.without_optional() {
+            FieldType::Record(inner) => record = inner,
+            other => return Err(format!("`{segment}` is a `{other}`, which has no fields")),
+        }
+    }
+    Err("the path is empty".to_owned())
+}
+
+/// The Redis URL with its password masked, to name it in errors.
+fn redacted_url(settings: &EventBusSettings) -> String {
+    let url = settings.redis_url.as_deref().unwrap_or_default();
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(user, _password)| user);
+            let masked = if user_info.contains(':') { format!("{user}:***") } else { "***".to_owned() };
+            format!("{scheme}://{masked}@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+fn produce_error(url: &str, error: ProduceError) -> CliError {
+    match error {
+        ProduceError::NotConfigured(reason) => CliError::BusSettings(reason),
+        other => CliError::Bus { url: url.to_owned(), message: other.to_string() },
+    }
+}
+
+fn consume_error(url: &str, error: ConsumeError) -> CliError {
+    match error {
+        ConsumeError::NotConfigured(reason) => CliError::BusSettings(reason),
+        other => CliError::Bus { url: url.to_owned(), message: other.to_string() },
+    }
+}
+
+/// The default consumer name: the host name, stable across restarts, so that a restarted
+/// `consume` takes back what it left unacknowledged.
+fn default_consumer_name() -> String {
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    if host.is_empty() { "openedx-events".to_owned() } else { host }
+}
+
+/// Ctrl-C, SIGTERM and SIGHUP ask the consumer to stop after the message in hand; a second one
+/// stops at once (what was not acknowledged is delivered again later).
+fn stop_on_signals(shutdown: ShutdownHandle) -> Result<(), ctrlc::Error> {
+    ctrlc::set_handler(move || {
+        if shutdown.is_shutdown() {
+            std::process::exit(130);
+        }
+        shutdown.shutdown();
+    })
+}
+
+/// The event type in a dead letter's fields.
+fn event_type_of(letter: &DeadLetter) -> String {
+    letter
+        .fields
+        .iter()
+        .find(|(name, _)| name == b"type")
+        .map(|(_, value)| String::from_utf8_lossy(value).into_owned())
+        .unwrap_or_default()
+}
+
+fn dead_letter_json(letter: &DeadLetter) -> Value {
+    json!({
+        "id": letter.id,
+        "original_id": letter.original_id,
+        "event_type": event_type_of(letter),
+        "attempts": letter.attempts,
+        "error": letter.error,
+    })
+}
+
+/// The event as `consume` hands it on: `{"metadata": …, "data": …}`, the metadata in upstream's
+/// JSON form and the data in the event's JSON form.
+fn event_json(signal: &dyn AnySignal, data: &dyn Any, metadata: &EventsMetadata) -> Result<Value, BoxError> {
+    let data =
+        signal.data_to_json(data).ok_or_else(|| format!("the payload is not the data of `{}`", signal.event_type()))?;
+    let metadata: Value = serde_json::from_str(&metadata.to_json())?;
+    Ok(json!({"metadata": metadata, "data": data}))
+}
+
+/// Counts the events the built-in receiver handled, and stops the consumer at the limit.
+struct Progress {
+    handled: AtomicU64,
+    max: Option<u64>,
+    shutdown: ShutdownHandle,
+}
+
+impl Progress {
+    fn one_more(&self) {
+        let handled = self.handled.fetch_add(1, Ordering::SeqCst) + 1;
+        if handled.is_multiple_of(PROGRESS_EVERY) {
+            note(&mut io::stderr(), &format!("{handled} events handled"));
+        }
+        if self.max.is_some_and(|max| handled >= max) {
+            self.shutdown.shutdown();
+        }
+    }
+}
+
+/// What the built-in receiver does with each event.
+enum Sink {
+    /// Prints it as one JSON line on stdout.
+    Stdout,
+    /// POSTs it as JSON.
+    Webhook(Webhook),
+}
+
+impl Sink {
+    /// The receiver's name, as it appears in dead letters' errors.
+    fn receiver_name(&self) -> &'static str {
+        match self {
+            Sink::Stdout => "openedx-events consume (stdout)",
+            Sink::Webhook(_) => "openedx-events consume (webhook)",
+        }
+    }
+
+    fn handle(&self, event: &Value) -> Result<(), BoxError> {
+        match self {
+            Sink::Stdout => {
+                let mut stdout = io::stdout().lock();
+                if let Err(error) = writeln!(stdout, "{event}").and_then(|()| stdout.flush()) {
+                    // Nobody reads what we print: stop as if the process died, before the
+                    // message is acknowledged, so that it is delivered again later rather than
+                    // lost or dead-lettered. A reader that stopped reading is not a failure.
+                    let broken_pipe = error.kind() == io::ErrorKind::BrokenPipe;
+                    if !broken_pipe {
+                        let _ = writeln!(io::stderr(), "error: cannot write to standard output: {error}");
+                    }
+                    std::process::exit(if broken_pipe { 0 } else { 1 });
+                }
+                Ok(())
+            }
+            Sink::Webhook(webhook) => webhook.post(&event.to_string()).map_err(Into::into),
+        }
+    }
+}
+
+/// A URL that each event is POSTed to.
+struct Webhook {
+    url: String,
+    agent: ureq::Agent,
+}
+
+impl Webhook {
+    /// Checks the URL is `http://` or `https://` with a host.
+    fn new(url: &str) -> Result<Self, CliError> {
+        let invalid = |reason: String| CliError::WebhookUrl { url: url.to_owned(), reason };
+        let uri: ureq::http::Uri =
+            url.parse().map_err(|error: ureq::http::uri::InvalidUri| invalid(error.to_string()))?;
+        if !matches!(uri.scheme_str(), Some("http" | "https")) {
+            return Err(invalid("expected an `http://` or `https://` URL".to_owned()));
+        }
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(invalid("the URL has no host".to_owned()));
+        }
+        let config = ureq::Agent::config_builder().timeout_global(Some(WEBHOOK_TIMEOUT)).build();
+        Ok(Webhook { url: url.to_owned(), agent: ureq::Agent::new_with_config(config) })
+    }
+
+    /// POSTs the JSON body, trying again with a growing pause while the request fails or the
+    /// answer is not a success.
+    fn post(&self, body: &str) -> Result<(), String> {
+        let mut pause = WEBHOOK_BACKOFF;
+        let mut last_error = String::new();
+        for attempt in 1..=WEBHOOK_TRIES {
+            match self.agent.post(&self.url).header("content-type", "application/json").send(body) {
+                Ok(_) => return Ok(()),
+                Err(error) => last_error = error.to_string(),
+            }
+            if attempt < WEBHOOK_TRIES {
+                std::thread::sleep(pause);
+                pause = pause.saturating_mul(2);
+            }
+        }
+        Err(format!("POST to `{}` failed {WEBHOOK_TRIES} times; the last: {last_error}", self.url))
+    }
+}
+
+/// The built-in receiver, connected to every signal of the registry; disconnected when dropped.
+struct BuiltInReceivers(Vec<(&'static dyn AnySignal, ReceiverId)>);
+
+impl BuiltInReceivers {
+    fn connect(sink: Arc<Sink>, progress: Arc<Progress>) -> Self {
+        let connections = openedx_events::all_events()
+            .map(|signal| {
+                let (sink, progress) = (Arc::clone(&sink), Arc::clone(&progress));
+                let name = sink.receiver_name();
+                let receiver = Arc::new(move |data: &dyn Any, metadata: &EventsMetadata| -> Result<(), BoxError> {
+                    let event = event_json(signal, data, metadata)?;
+                    sink.handle(&event)?;
+                    progress.one_more();
+                    Ok(())
+                });
+                (signal, signal.connect_erased(Cow::Borrowed(name), receiver))
+            })
+            .collect();
+        BuiltInReceivers(connections)
+    }
+}
+
+impl Drop for BuiltInReceivers {
+    fn drop(&mut self) {
+        for (signal, id) in self.0.drain(..) {
+            signal.disconnect(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_fields_resolve_through_nested_records() {
+        let data = lookup::find("COURSE_ENROLLMENT_CREATED").unwrap().data();
+        assert_eq!(resolve_key_field(data, "enrollment.course.course_key"), Ok(()));
+        assert_eq!(resolve_key_field(data, "enrollment.created_by.pii.username"), Ok(()), "through an `Option`");
+        assert_eq!(
+            resolve_key_field(data, "enrollment.course.key"),
+            Err("`CourseData` has no field `key` (its fields: `course_key`, `display_name`, `start`, `end`)".to_owned())
+        );
+        assert_eq!(
+            resolve_key_field(data, "enrollment.mode.name"),
+            Err("`mode` is a `String`, which has no fields".to_owned())
+        );
+    }
+
+    #[test]
+    fn passwords_are_masked_in_urls() {
+        let url = |url: &str| redacted_url(&EventBusSettings::default().with_redis_url(url));
+        assert_eq!(url("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
+        assert_eq!(url("redis://user:secret@host:6379/0"), "redis://user:***@host:6379/0");
+        assert_eq!(url("redis://:secret@host"), "redis://:***@host");
+        assert_eq!(url("rediss://token@host/1"), "rediss://***@host/1");
+        assert_eq!(url("not a url"), "not a url");
+    }
+
+    #[test]
+    fn webhooks_must_be_http_urls_with_a_host() {
+        assert!(Webhook::new("http://127.0.0.1:8080/hook").is_ok());
+        assert!(Webhook::new("https://example.org").is_ok());
+        let reason = |url: &str| Webhook::new(url).err().map(|error| error.to_string()).unwrap_or_default();
+        assert!(reason("ftp://example.org/x").contains("expected an `http://` or `https://` URL"));
+        assert!(reason("/just/a/path").contains("expected an `http://`"));
+        assert!(reason("http://exa mple.org").starts_with("invalid webhook URL `http://exa mple.org`: "));
+    }
+}
