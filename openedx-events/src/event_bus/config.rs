@@ -226,8 +226,9 @@ fn topic_config(signal: &'static dyn AnySignal, topic: &str, config: &Value) -> 
     Ok(TopicConfig { topic: topic.to_owned(), event_key_field: key_field, enabled })
 }
 
-/// Follows a dotted path through nested records; the error says where it stops.
-pub(crate) fn resolve_key_field(data: &DataDescription, path: &str) -> Result<&'static FieldType, String> {
+/// Follows a dotted path (an event key field) through a payload's nested records to the type it
+/// names; the error says where it stops.
+pub fn resolve_key_field(data: &DataDescription, path: &str) -> Result<&'static FieldType, String> {
     let mut record = data;
     let mut segments = path.split('.').peekable();
     while let Some(segment) = segments.next() {

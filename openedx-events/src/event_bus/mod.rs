@@ -21,7 +21,7 @@ mod settings;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use config::{ConfigError, ProducerConfig, TopicConfig, merge_producer_configs, toml_to_json};
+pub use config::{ConfigError, ProducerConfig, TopicConfig, merge_producer_configs, resolve_key_field, toml_to_json};
 pub use delivery::{Delivery, deliver, deliver_with_retries};
 pub use memory::{InMemoryConsumer, InMemoryEventBus, StoredMessage};
 pub use message::{FIELD_NAMES, UnusableMessage, message_fields, parse_message_fields};
