@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::path::{FieldPath, PathSegment};
+use super::path::FieldPath;
 
 /// Appends Avro binary to a buffer.
 #[derive(Debug)]
@@ -294,35 +294,14 @@ impl DecodeError {
         DecodeError::new(DecodeErrorKind::InvalidValue(reason.to_string()))
     }
 
-    /// The same error, inside the named field.
-    pub fn in_field(mut self, name: &'static str) -> Self {
-        self.path.push(PathSegment::Field(name));
-        self
-    }
-
-    /// The same error, inside the item at this index of an array.
-    pub fn at_index(mut self, index: usize) -> Self {
-        self.path.push(PathSegment::Index(index));
-        self
-    }
-
-    /// The same error, inside the value of this key of a map.
-    pub fn at_key(mut self, key: &str) -> Self {
-        self.path.push(PathSegment::Key(key.to_owned()));
-        self
-    }
-
     /// What was wrong.
     pub fn kind(&self) -> &DecodeErrorKind {
         &self.kind
     }
 
-    /// Where, as a dotted path such as `enrollment.course.course_key` or `tags[2]`; empty at the
-    /// top level.
-    pub fn path(&self) -> String {
-        self.path.to_string()
-    }
 }
+
+super::path::path_methods!(DecodeError);
 
 impl fmt::Display for DecodeErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

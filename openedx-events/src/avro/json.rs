@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::path::{FieldPath, PathSegment};
+use super::path::FieldPath;
 
 /// Why a JSON value does not fit an event's data, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,34 +32,13 @@ impl JsonError {
         JsonError::new(format!("expected {what}, found {found}"))
     }
 
-    /// The same error, inside the named field.
-    pub fn in_field(mut self, name: &'static str) -> Self {
-        self.path.push(PathSegment::Field(name));
-        self
-    }
-
-    /// The same error, inside the item at this index of an array.
-    pub fn at_index(mut self, index: usize) -> Self {
-        self.path.push(PathSegment::Index(index));
-        self
-    }
-
-    /// The same error, inside the value of this key of a map.
-    pub fn at_key(mut self, key: &str) -> Self {
-        self.path.push(PathSegment::Key(key.to_owned()));
-        self
-    }
-
-    /// Where, as a dotted path; empty at the top level.
-    pub fn path(&self) -> String {
-        self.path.to_string()
-    }
-
     /// What was wrong.
     pub fn message(&self) -> &str {
         &self.message
     }
 }
+
+super::path::path_methods!(JsonError);
 
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

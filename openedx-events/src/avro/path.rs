@@ -35,3 +35,37 @@ impl fmt::Display for FieldPath {
         Ok(())
     }
 }
+
+/// The methods every error with a [`FieldPath`] in a `path` field has: the error travels up
+/// through fields, items and keys, each adding its step.
+macro_rules! path_methods {
+    ($error:ty) => {
+        impl $error {
+            /// The same error, inside the named field.
+            pub fn in_field(mut self, name: &'static str) -> Self {
+                self.path.push($crate::avro::path::PathSegment::Field(name));
+                self
+            }
+
+            /// The same error, inside the item at this index of an array.
+            pub fn at_index(mut self, index: usize) -> Self {
+                self.path.push($crate::avro::path::PathSegment::Index(index));
+                self
+            }
+
+            /// The same error, inside the value of this key of a map.
+            pub fn at_key(mut self, key: &str) -> Self {
+                self.path.push($crate::avro::path::PathSegment::Key(key.to_owned()));
+                self
+            }
+
+            /// Where, as a dotted path such as `enrollment.course.course_key` or `tags[2]`;
+            /// empty at the top level.
+            pub fn path(&self) -> String {
+                self.path.to_string()
+            }
+        }
+    };
+}
+
+pub(crate) use path_methods;
