@@ -269,9 +269,11 @@ fn assert_every_prefix_is_refused<E: EventData + PartialEq + Debug>(signal: &Ope
     let bytes = valid_bytes(signal, data);
     for cut in 0..bytes.len() {
         let prefix = &bytes[..cut];
-        let error = signal
-            .decode_avro(prefix)
-            .expect_err(&format!("{}: a prefix of {cut} of {} bytes must be refused", signal.event_type(), bytes.len()));
+        let error = signal.decode_avro(prefix).expect_err(&format!(
+            "{}: a prefix of {cut} of {} bytes must be refused",
+            signal.event_type(),
+            bytes.len()
+        ));
         assert!(
             matches!(error.kind(), DecodeErrorKind::UnexpectedEnd | DecodeErrorKind::LengthTooLarge { .. }),
             "{}: a prefix of {cut} bytes gave {error}",
@@ -470,7 +472,8 @@ fn invalid_utf8_in_lists_and_maps_names_the_item() {
 
     let bytes = valid_bytes(&COURSE_NOTIFICATION_REQUESTED, &notification());
     let hostile = replace_string(&bytes, "instructor", b"instru\xffctor");
-    let error = refused(&COURSE_NOTIFICATION_REQUESTED, &hostile, r#"course_notification_data.audience_filters["role"][1]"#);
+    let error =
+        refused(&COURSE_NOTIFICATION_REQUESTED, &hostile, r#"course_notification_data.audience_filters["role"][1]"#);
     assert_eq!(error.kind(), &DecodeErrorKind::InvalidUtf8(6));
 
     // A bad map key has no key to name yet: the path stops at the map.
@@ -511,7 +514,8 @@ fn a_union_branch_that_lies_about_null_is_still_an_error() {
     // `end` is set; calling it null makes its string's bytes be read as the next fields.
     let bytes = valid_bytes(&COURSE_ENROLLMENT_CREATED, &enrollment());
     let honest = [long(0), long(1), avro_bytes(b"2024-12-31T23:59:59.500000+00:00")].concat();
-    let hostile = splice(&bytes, &honest, &[long(0), long(0), avro_bytes(b"2024-12-31T23:59:59.500000+00:00")].concat());
+    let hostile =
+        splice(&bytes, &honest, &[long(0), long(0), avro_bytes(b"2024-12-31T23:59:59.500000+00:00")].concat());
     assert!(COURSE_ENROLLMENT_CREATED.decode_avro(&hostile).is_err());
 }
 
@@ -627,5 +631,31 @@ fn an_event_without_a_wire_form_refuses_any_bytes() {
     for bytes in [&[][..], &[0, 0, 0], &[0xff; 16]] {
         let error = refused(&COURSE_CERTIFICATE_CONFIG_CHANGED, bytes, "");
         assert_eq!(error.kind(), &DecodeErrorKind::Unserializable("BinaryIO"));
+    }
+}
+
+// Doubles JSON cannot hold.
+
+#[test]
+fn a_non_finite_double_decodes_but_its_json_form_does_not_encode() {
+    // Avro carries NaN and infinities (fastavro reads them into Python floats), so decoding
+    // accepts them. The JSON form has no such numbers and holds null; null does not read back
+    // as a double. The fuzz target (fuzz/fuzz_targets/decode_avro.rs) relies on this message.
+    let any = openedx_events::get_signal_by_type(PERSISTENT_GRADE_SUMMARY_CHANGED.event_type()).expect("registered");
+    for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        let mut data = grade();
+        data.grade.percent_grade = value;
+        let bytes = PERSISTENT_GRADE_SUMMARY_CHANGED.encode_avro(&data).expect("serializable");
+        let decoded = PERSISTENT_GRADE_SUMMARY_CHANGED.decode_avro(&bytes).expect("Avro carries any double");
+        assert_eq!(decoded.grade.percent_grade.to_bits(), value.to_bits());
+        let json = any.avro_to_json(&bytes).expect("decodes");
+        assert_eq!(json["grade"]["percent_grade"], serde_json::Value::Null);
+        match any.json_to_avro(&json) {
+            Err(openedx_events::CodecError::Json(error)) => {
+                assert_eq!(error.path(), "grade.percent_grade");
+                assert_eq!(error.message(), "expected a number, found null");
+            }
+            other => panic!("{value}: expected a JSON error, found {other:?}"),
+        }
     }
 }
