@@ -114,7 +114,10 @@ impl EventArgs {
                 Ok(value) => self.key_field.set(errors, span, value),
                 Err(other) => errors.at(other, "`key_field` must be a string literal, such as `key_field = \"enrollment.user.id\"`"),
             },
-            "minor_version" => self.minor_version.set(errors, span, meta.value()?.parse()?),
+            "minor_version" => {
+                let value = without_invisible_groups(meta.value()?.parse()?);
+                self.minor_version.set(errors, span, value);
+            }
             "allow_unversioned" => set_flag(&mut self.allow_unversioned, span, meta, errors)?,
             "allow_unresolved_key_field" => set_flag(&mut self.allow_unresolved_key_field, span, meta, errors)?,
             _ => {
@@ -155,10 +158,19 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
 
 /// The value after `=`: a string literal, or the expression written instead.
 fn string_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Result<LitStr, Expr>> {
-    Ok(match meta.value()?.parse::<Expr>()? {
+    Ok(match without_invisible_groups(meta.value()?.parse::<Expr>()?) {
         Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(value), attrs }) if attrs.is_empty() => Ok(value),
         other => Err(other),
     })
+}
+
+/// A value passed through a `macro_rules!` fragment (`$event_type:literal`, `$v:expr`) arrives
+/// wrapped in an invisible group; what counts is the literal inside.
+fn without_invisible_groups(mut expr: Expr) -> Expr {
+    while let Expr::Group(group) = expr {
+        expr = *group.expr;
+    }
+    expr
 }
 
 fn unknown_argument(path: &Path) -> String {

@@ -199,8 +199,8 @@ fn time_at(since_epoch: Duration) -> DateTime<Utc> {
 }
 
 /// A new UUID v1 stamped with `now`. Like Python's `uuid1()` on a machine whose MAC it cannot
-/// read, the node is random with the multicast bit set, and the clock sequence starts at a
-/// random value; both are chosen once per process.
+/// read, the node is random with the multicast bit set; it is chosen once per process, as is
+/// the random start of the clock sequence (a counter, as in `Uuid::now_v1`).
 fn new_event_id(now: Duration) -> Uuid {
     static NODE: OnceLock<([u8; 6], ContextV1)> = OnceLock::new();
     let (node, clock_sequence) = NODE.get_or_init(|| {
