@@ -1,0 +1,376 @@
+//! Criterion benchmarks of the Redis Streams event bus against a real Redis (`REDIS_URL`,
+//! default `redis://127.0.0.1:6379`):
+//!
+//! - `raw/…`: the floor — the same eight fields added with a plain, prebuilt `XADD` on one
+//!   connection (one round trip per event, and 100 pipelined); and `consume/raw_…`, a plain
+//!   `XREADGROUP` + `XACK` loop that only takes the ids out of the reply (the redis crate still
+//!   parses all of it);
+//! - `produce/…`: `RedisProducer::send_to_stream` one at a time (with the Avro bytes and the
+//!   metadata made beforehand, and with both made for each event), `send_event` through
+//!   `start_producing`, and `send_batch` of 100 and 1000;
+//! - `consume/…`: a stream filled with 10,000 events beforehand, read by a new consumer group
+//!   with `RedisConsumer::poll` until all are dispatched and acknowledged (batch sizes 100 and
+//!   500);
+//! - `cpu/…`: the parts that need no Redis — building a message's fields, and dispatching one
+//!   message read from the bus (`deliver`: parse the headers, decode the Avro, call the receiver).
+//!
+//! Each run uses streams under its own prefix and deletes them at the end. Run with
+//! `cargo bench -p openedx-events --features redis --bench event_bus -- --warm-up-time 1
+//! --measurement-time 3`; results are in `benches/README.md`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use openedx_events::event_bus::redis::{RedisConsumer, RedisProducer, StartFrom};
+use openedx_events::event_bus::{Delivery, EventBusSettings, ProducerConfig, deliver, message_fields, start_producing};
+use openedx_events::{EventData, EventsMetadata, openedx_event, receiver};
+use redis::ConnectionLike as _;
+
+/// The learner of a [`BenchEnrollment`].
+#[derive(EventData, Clone, Debug, PartialEq)]
+pub struct BenchUser {
+    /// The account id.
+    pub id: i64,
+    /// Whether the account is active.
+    pub is_active: bool,
+    /// The login name.
+    pub username: String,
+    /// The email address.
+    pub email: String,
+    /// The full name.
+    pub name: String,
+}
+
+/// An enrollment, about the size of `CourseEnrollmentData`: a few strings, an integer, booleans,
+/// a time and an optional value.
+#[openedx_event(name = BENCH_ENROLLED, event_type = "org.openedx.bench.event_bus.enrollment.created.v1")]
+#[derive(Clone, Debug, PartialEq)]
+pub struct BenchEnrollment {
+    /// The learner.
+    pub user: BenchUser,
+    /// The course run.
+    pub course_key: String,
+    /// The course's title.
+    pub display_name: String,
+    /// The enrollment track.
+    pub mode: String,
+    /// Whether the enrollment is active.
+    pub is_active: bool,
+    /// When the enrollment was made.
+    pub creation_date: DateTime<Utc>,
+    /// Who made it, when known.
+    pub created_by: Option<String>,
+}
+
+/// How many events the receiver saw.
+static RECEIVED: AtomicU64 = AtomicU64::new(0);
+
+/// The one receiver: trivial work, so that what is measured is the bus.
+#[receiver(BENCH_ENROLLED)]
+fn on_enrolled(data: &BenchEnrollment, metadata: &EventsMetadata) {
+    black_box((data, metadata));
+    RECEIVED.fetch_add(1, Ordering::Relaxed);
+}
+
+fn enrollment() -> BenchEnrollment {
+    BenchEnrollment {
+        user: BenchUser {
+            id: 1_234_567,
+            is_active: true,
+            username: "edx_learner_42".to_owned(),
+            email: "edx_learner_42@example.com".to_owned(),
+            name: "Ada Lovelace".to_owned(),
+        },
+        course_key: "course-v1:edX+DemoX+Demo_Course".to_owned(),
+        display_name: "Demonstration Course".to_owned(),
+        mode: "verified".to_owned(),
+        is_active: true,
+        creation_date: Utc.with_ymd_and_hms(2024, 5, 1, 12, 30, 0).single().expect("a valid time"),
+        created_by: Some("staff_member".to_owned()),
+    }
+}
+
+/// How many events the consume benchmarks read per iteration.
+const CONSUME_EVENTS: usize = 10_000;
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// The run's settings (a prefix of its own) and a connection to delete its streams afterwards.
+struct Scratch {
+    settings: EventBusSettings,
+    connection: redis::Connection,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let prefix = format!("oe-bench-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
+        let settings = EventBusSettings {
+            redis_url: Some(redis_url()),
+            topic_prefix: Some(prefix),
+            poll_timeout: Duration::from_millis(100),
+            ..Default::default()
+        };
+        let client = redis::Client::open(redis_url()).expect("REDIS_URL is a Redis URL");
+        let connection = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .unwrap_or_else(|e| panic!("this benchmark needs Redis at {} (set REDIS_URL): {e}", redis_url()));
+        Scratch { settings, connection }
+    }
+
+    fn connection(&self) -> redis::Connection {
+        let client = redis::Client::open(redis_url()).expect("REDIS_URL is a Redis URL");
+        client.get_connection_with_timeout(Duration::from_secs(5)).expect("Redis is there")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let pattern = format!("{}-*", self.settings.topic_prefix.as_deref().unwrap_or_default());
+        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut self.connection).unwrap_or_default();
+        if !keys.is_empty() {
+            let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query(&mut self.connection);
+        }
+        eprintln!("deleted {} bench streams under {pattern}", keys.len());
+    }
+}
+
+/// A plain `XADD` of the producer's fields, with the producer's `MAXLEN ~`.
+fn raw_xadd(stream: &str, max_len: u64, fields: &[(&'static str, Vec<u8>)]) -> redis::Cmd {
+    let mut command = redis::cmd("XADD");
+    command.arg(stream).arg("MAXLEN").arg("~").arg(max_len).arg("*");
+    for (name, value) in fields {
+        command.arg(*name).arg(value.as_slice());
+    }
+    command
+}
+
+fn produce(c: &mut Criterion, scratch: &Scratch) {
+    let settings = &scratch.settings;
+    let producer = Arc::new(RedisProducer::new(settings.clone()).expect("settings with a URL"));
+    let data = enrollment();
+    let metadata = BENCH_ENROLLED.generate_signal_metadata(None);
+    let avro = BENCH_ENROLLED.encode_avro(&data).expect("serializable");
+    let fields: Vec<(&'static str, Vec<u8>)> =
+        message_fields(&metadata, &avro).iter().map(|(name, value)| (*name, value.to_vec())).collect();
+    let message_bytes: usize = fields.iter().map(|(name, value)| name.len() + value.len()).sum();
+    eprintln!("event: {} bytes of Avro, {message_bytes} bytes of field names and values", avro.len());
+
+    let mut connection = scratch.connection();
+    let raw_stream = settings.full_topic("raw");
+    let one = raw_xadd(&raw_stream, settings.stream_max_len, &fields);
+    let mut hundred = redis::pipe();
+    for _ in 0..100 {
+        hundred.add_command(raw_xadd(&raw_stream, settings.stream_max_len, &fields));
+    }
+
+    let mut group = c.benchmark_group("raw");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("xadd", |b| b.iter(|| one.query::<String>(&mut connection).expect("XADD")));
+    group.throughput(Throughput::Elements(100));
+    group.bench_function("xadd_pipelined/100", |b| {
+        b.iter(|| hundred.query::<Vec<String>>(&mut connection).expect("XADD"));
+    });
+    group.finish();
+
+    let full_topic = settings.full_topic("produce");
+    let mut group = c.benchmark_group("produce");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("send_to_stream/pre-encoded", |b| {
+        b.iter(|| producer.send_to_stream(&full_topic, &metadata, black_box(&avro)).expect("produced"));
+    });
+    group.bench_function("send_to_stream/metadata+encode", |b| {
+        b.iter(|| {
+            let metadata = BENCH_ENROLLED.generate_signal_metadata(None);
+            let avro = BENCH_ENROLLED.encode_avro(black_box(&data)).expect("serializable");
+            producer.send_to_stream(&full_topic, &metadata, &avro).expect("produced")
+        });
+    });
+    let config = ProducerConfig::from_value(&serde_json::json!({
+        "org.openedx.bench.event_bus.enrollment.created.v1": {
+            "send_event": {"event_key_field": "course_key", "enabled": true}
+        }
+    }))
+    .expect("a valid configuration");
+    let guard = start_producing(&config, Arc::clone(&producer) as Arc<_>);
+    group.bench_function("send_event/producing", |b| {
+        b.iter(|| {
+            let responses = BENCH_ENROLLED.send_event(black_box(data.clone()));
+            debug_assert!(responses.iter().all(|r| r.is_ok()));
+            responses
+        });
+    });
+    drop(guard);
+    for size in [100, 1000] {
+        let batch: Vec<(&str, &EventsMetadata, &[u8])> = vec![("batch", &metadata, avro.as_slice()); size];
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_with_input(BenchmarkId::new("send_batch", size), &batch, |b, batch| {
+            b.iter(|| producer.send_batch(black_box(batch)).expect("produced"));
+        });
+    }
+    group.finish();
+}
+
+/// Fills the consume stream with [`CONSUME_EVENTS`] events, each with metadata of its own.
+fn fill(producer: &RedisProducer, topic: &str) {
+    let data = enrollment();
+    let avro = BENCH_ENROLLED.encode_avro(&data).expect("serializable");
+    let metadata: Vec<EventsMetadata> =
+        (0..CONSUME_EVENTS).map(|_| BENCH_ENROLLED.generate_signal_metadata(None)).collect();
+    for chunk in metadata.chunks(1000) {
+        let batch: Vec<(&str, &EventsMetadata, &[u8])> = chunk.iter().map(|m| (topic, m, avro.as_slice())).collect();
+        producer.send_batch(&batch).expect("produced");
+    }
+}
+
+/// The ids of an `XREADGROUP` reply (`[[stream, [[id, fields], ...]]]`), taken as cheaply as can
+/// be: the floor reads nothing else.
+fn entry_ids(reply: redis::Value) -> Vec<Vec<u8>> {
+    use redis::Value;
+    let Value::Array(streams) = reply else { panic!("an XREADGROUP reply: {reply:?}") };
+    let mut ids = Vec::new();
+    for stream in streams {
+        let Value::Array(mut parts) = stream else { continue };
+        let Some(Value::Array(entries)) = parts.pop() else { continue };
+        ids.extend(entries.into_iter().filter_map(|entry| match entry {
+            Value::Array(mut parts) if !parts.is_empty() => match parts.swap_remove(0) {
+                Value::BulkString(id) => Some(id),
+                _ => None,
+            },
+            _ => None,
+        }));
+    }
+    ids
+}
+
+fn consume(c: &mut Criterion, scratch: &Scratch) {
+    let topic = "consume";
+    let settings = EventBusSettings {
+        // Keeps all the events the stream is filled with.
+        stream_max_len: CONSUME_EVENTS as u64 * 2,
+        ..scratch.settings.clone()
+    };
+    let stream = settings.full_topic(topic);
+    let producer = RedisProducer::new(settings.clone()).expect("settings with a URL");
+    fill(&producer, topic);
+    let mut connection = scratch.connection();
+    let length: usize = redis::cmd("XLEN").arg(&stream).query(&mut connection).expect("XLEN");
+    assert_eq!(length, CONSUME_EVENTS);
+    let groups = AtomicU64::new(0);
+    let mut destroy = |group: &str| {
+        redis::cmd("XGROUP").arg("DESTROY").arg(&stream).arg(group).query::<()>(&mut connection).expect("XGROUP");
+    };
+
+    let mut bench = c.benchmark_group("consume");
+    bench.sampling_mode(SamplingMode::Flat).sample_size(10).throughput(Throughput::Elements(CONSUME_EVENTS as u64));
+    for batch_size in [100, 500] {
+        let settings = EventBusSettings { batch_size, ..settings.clone() };
+        bench.bench_function(BenchmarkId::new("poll", batch_size), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let group = format!("group-{}", groups.fetch_add(1, Ordering::Relaxed));
+                    let mut consumer =
+                        RedisConsumer::new(settings.clone(), topic, &group, "consumer-1", StartFrom::Beginning)
+                            .expect("settings with a URL");
+                    let received = RECEIVED.load(Ordering::Relaxed);
+                    let start = Instant::now();
+                    let mut handled = 0;
+                    while handled < CONSUME_EVENTS {
+                        handled += consumer.poll().expect("polled");
+                    }
+                    total += start.elapsed();
+                    assert_eq!(consumer.stats().delivered, CONSUME_EVENTS as u64);
+                    assert_eq!(RECEIVED.load(Ordering::Relaxed) - received, CONSUME_EVENTS as u64);
+                    drop(consumer);
+                    destroy(&group);
+                }
+                total
+            });
+        });
+    }
+    // The floor: read and acknowledge in batches with plain commands, no parsing or dispatch.
+    for batch_size in [100, 500] {
+        bench.bench_function(BenchmarkId::new("raw_xreadgroup+xack", batch_size), |b| {
+            b.iter_custom(|iters| {
+                let mut reader = scratch.connection();
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let group = format!("group-{}", groups.fetch_add(1, Ordering::Relaxed));
+                    redis::cmd("XGROUP")
+                        .arg("CREATE")
+                        .arg(&stream)
+                        .arg(&group)
+                        .arg("0")
+                        .query::<()>(&mut reader)
+                        .expect("XGROUP");
+                    let start = Instant::now();
+                    let mut handled = 0;
+                    while handled < CONSUME_EVENTS {
+                        let mut command = redis::cmd("XREADGROUP");
+                        command
+                            .arg("GROUP")
+                            .arg(&group)
+                            .arg("consumer-1")
+                            .arg("COUNT")
+                            .arg(batch_size)
+                            .arg("STREAMS")
+                            .arg(&stream)
+                            .arg(">");
+                        let reply = reader.req_command(&command).expect("XREADGROUP");
+                        let ids = entry_ids(reply);
+                        handled += ids.len();
+                        redis::cmd("XACK").arg(&stream).arg(&group).arg(&ids).query::<()>(&mut reader).expect("XACK");
+                    }
+                    total += start.elapsed();
+                    redis::cmd("XGROUP")
+                        .arg("DESTROY")
+                        .arg(&stream)
+                        .arg(&group)
+                        .query::<()>(&mut reader)
+                        .expect("XGROUP");
+                }
+                total
+            });
+        });
+    }
+    bench.finish();
+}
+
+fn cpu(c: &mut Criterion) {
+    let data = enrollment();
+    let metadata = BENCH_ENROLLED.generate_signal_metadata(None);
+    let avro = BENCH_ENROLLED.encode_avro(&data).expect("serializable");
+    let read: Vec<(Vec<u8>, Vec<u8>)> = message_fields(&metadata, &avro)
+        .iter()
+        .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
+        .collect();
+    assert!(matches!(deliver(&read), Delivery::Delivered(1)));
+
+    let mut group = c.benchmark_group("cpu");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("metadata+encode+message_fields", |b| {
+        b.iter(|| {
+            let metadata = BENCH_ENROLLED.generate_signal_metadata(None);
+            let avro = BENCH_ENROLLED.encode_avro(black_box(&data)).expect("serializable");
+            black_box(message_fields(&metadata, &avro));
+        });
+    });
+    group.bench_function("deliver", |b| b.iter(|| deliver(black_box(&read))));
+    group.finish();
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    let scratch = Scratch::new();
+    cpu(&mut c);
+    produce(&mut c, &scratch);
+    consume(&mut c, &scratch);
+    drop(scratch);
+    c.final_summary();
+}
