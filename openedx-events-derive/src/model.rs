@@ -225,7 +225,9 @@ pub(crate) fn docs(attrs: &[Attribute]) -> String {
         .flat_map(|text| {
             // `split`, not `lines`: an empty `///` line is an empty string, which `lines` would drop
             // along with the paragraph break it makes.
-            text.split('\n').map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned()).collect::<Vec<_>>()
+            text.split('\n')
+                .map(|line| line.strip_prefix(' ').unwrap_or(line).trim_end().to_owned())
+                .collect::<Vec<_>>()
         })
         .collect();
     lines.join("\n").trim_matches('\n').to_owned()

@@ -5,10 +5,10 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use openedx_events::avro::{AvroReader, AvroWriter, DecodeError, JsonError};
 use openedx_events::keys::{
     CourseKey, LibraryCollectionLocator, LibraryContainerLocator, LibraryLocatorV2, LibraryUsageLocatorV2, UsageKey,
 };
-use openedx_events::avro::{AvroReader, AvroWriter, DecodeError, JsonError};
 use openedx_events::{EventData, EventField, FieldType};
 
 /// A course, identified by its key alone.
@@ -169,7 +169,9 @@ impl EventField for BinaryFile {
         let items = value.as_array().ok_or_else(|| JsonError::expected("an array of bytes", value))?;
         let bytes = items
             .iter()
-            .map(|item| item.as_u64().and_then(|b| u8::try_from(b).ok()).ok_or_else(|| JsonError::expected("a byte", item)))
+            .map(|item| {
+                item.as_u64().and_then(|b| u8::try_from(b).ok()).ok_or_else(|| JsonError::expected("a byte", item))
+            })
             .collect::<Result<Vec<u8>, JsonError>>()?;
         Ok(BinaryFile::new(bytes))
     }

@@ -298,7 +298,6 @@ impl DecodeError {
     pub fn kind(&self) -> &DecodeErrorKind {
         &self.kind
     }
-
 }
 
 super::path::path_methods!(DecodeError);
