@@ -374,8 +374,13 @@ mod python_time {
         pub(in super::super) fn deserialize<'de, D: Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Option<DateTime<Utc>>, D::Error> {
-            #[derive(Deserialize)]
-            struct Time(#[serde(deserialize_with = "super::deserialize")] DateTime<Utc>);
+            // Not `#[derive(Deserialize)]`: apache-avro reads a newtype struct as a record.
+            struct Time(DateTime<Utc>);
+            impl<'de> Deserialize<'de> for Time {
+                fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    super::deserialize(deserializer).map(Time)
+                }
+            }
             Ok(Option::<Time>::deserialize(deserializer)?.map(|Time(time)| time))
         }
     }
@@ -693,13 +698,16 @@ fn encoded(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
     out
 }
 
+/// A hand-written encoder and decoder of a payload.
+type Floor<E> = (fn(&E, &mut Vec<u8>), fn(&[u8]) -> Option<E>);
+
 /// Benchmarks one payload: ours, apache-avro's serde and `Value` paths, and optionally the floor.
 fn bench_payload<E, M>(
     c: &mut Criterion,
     name: &str,
     signal: &'static OpenEdxPublicSignal<E>,
     data: &E,
-    floor: Option<(fn(&E, &mut Vec<u8>), fn(&[u8]) -> Option<E>)>,
+    floor: Option<Floor<E>>,
 ) where
     E: EventData + PartialEq + std::fmt::Debug,
     M: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug,
