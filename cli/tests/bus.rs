@@ -15,6 +15,9 @@ use openedx_events::event_bus::{FIELD_NAMES, parse_message_fields};
 use openedx_events_catalog as _;
 use serde_json::{Value, json};
 
+mod common;
+use common::{enrollment_json, failure, stderr, success};
+
 const BIN: &str = env!("CARGO_BIN_EXE_openedx-events");
 const ENROLLMENT_CREATED: &str = "org.openedx.learning.course.enrollment.created.v1";
 const LOGIN_COMPLETED: &str = "org.openedx.learning.auth.session.login.completed.v1";
@@ -179,54 +182,6 @@ fn wait_for(what: &str, mut condition: impl FnMut() -> bool) {
         assert!(start.elapsed() < COMMAND_TIMEOUT, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
-
-/// Asserts that the command succeeded and returns its stdout.
-fn success(output: &Output) -> String {
-    assert!(output.status.success(), "the command failed: {:?}\nstderr: {}", output.status, stderr(output));
-    stdout(output)
-}
-
-/// Asserts that the command failed with `code`, printed nothing on stdout, and said `expected`
-/// on stderr; returns stderr.
-fn failure(output: &Output, code: i32, expected: &str) -> String {
-    let message = stderr(output);
-    assert_eq!(output.status.code(), Some(code), "exit code; stderr: {message}");
-    assert!(output.stdout.is_empty(), "no output on failure, got: {}", stdout(output));
-    assert!(message.contains("error: "), "stderr: {message}");
-    assert!(message.contains(expected), "stderr should contain {expected:?}, is: {message}");
-    message
-}
-
-/// A realistic enrollment, in the JSON form.
-fn enrollment_json() -> Value {
-    json!({
-        "enrollment": {
-            "user": {
-                "id": 42,
-                "is_active": true,
-                "pii": {"username": "ada", "email": "ada@example.org", "name": "Ada Lovelace"}
-            },
-            "course": {
-                "course_key": "course-v1:edX+DemoX+Demo_Course",
-                "display_name": "Demonstration Course",
-                "start": "2024-01-15T09:00:00+00:00",
-                "end": null
-            },
-            "mode": "verified",
-            "is_active": true,
-            "creation_date": "2024-05-01T12:30:45.123456+00:00",
-            "created_by": null
-        }
-    })
 }
 
 fn enrollment_bytes() -> Vec<u8> {

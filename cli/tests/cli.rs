@@ -11,6 +11,9 @@ use openedx_events::avro::{schema_file_contents, schema_file_name};
 use openedx_events_catalog::learning::signals::COURSE_ENROLLMENT_CREATED;
 use serde_json::{Value, json};
 
+mod common;
+use common::{enrollment_json, failure, stderr, success, success_bytes};
+
 const BIN: &str = env!("CARGO_BIN_EXE_openedx-events");
 const ENROLLMENT_CREATED: &str = "org.openedx.learning.course.enrollment.created.v1";
 const CERTIFICATE_DELETED: &str = "org.openedx.content_authoring.course.certificate_config.deleted.v1";
@@ -34,36 +37,6 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
     run_in(None, args, stdin)
 }
 
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
-}
-
-/// Asserts that the command succeeded and returns its stdout as bytes.
-fn success_bytes(output: &Output) -> Vec<u8> {
-    assert!(output.status.success(), "the command failed: {:?}\nstderr: {}", output.status, stderr(output));
-    output.stdout.clone()
-}
-
-/// Asserts that the command succeeded and returns its stdout.
-fn success(output: &Output) -> String {
-    String::from_utf8(success_bytes(output)).expect("stdout is UTF-8")
-}
-
-/// Asserts that the command failed with `code`, printed nothing on stdout, and said `expected`
-/// on stderr; returns stderr.
-fn failure(output: &Output, code: i32, expected: &str) -> String {
-    let message = stderr(output);
-    assert_eq!(output.status.code(), Some(code), "exit code; stderr: {message}");
-    assert!(output.stdout.is_empty(), "no output on failure, got: {}", stdout(output));
-    assert!(message.starts_with("error: "), "stderr: {message}");
-    assert!(message.contains(expected), "stderr should contain {expected:?}, is: {message}");
-    message
-}
-
 /// A fresh folder for one test, under cargo's scratch folder for integration tests.
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli").join(name);
@@ -74,30 +47,6 @@ fn scratch(name: &str) -> PathBuf {
 
 fn signal(event_type: &str) -> &'static dyn AnySignal {
     openedx_events::get_signal_by_type(event_type).unwrap()
-}
-
-/// A realistic enrollment, in the JSON form: nested records, a key, times as Python writes them,
-/// an optional field set and two left null.
-fn enrollment_json() -> Value {
-    json!({
-        "enrollment": {
-            "user": {
-                "id": 42,
-                "is_active": true,
-                "pii": {"username": "ada", "email": "ada@example.org", "name": "Ada Lovelace"}
-            },
-            "course": {
-                "course_key": "course-v1:edX+DemoX+Demo_Course",
-                "display_name": "Demonstration Course",
-                "start": "2024-01-15T09:00:00+00:00",
-                "end": null
-            },
-            "mode": "verified",
-            "is_active": true,
-            "creation_date": "2024-05-01T12:30:45.123456+00:00",
-            "created_by": null
-        }
-    })
 }
 
 #[test]
