@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use super::chars::{all_of, is_decimal, is_deprecated_part_char, is_id_char};
+use super::chars::{all_chars, all_of, is_decimal, is_deprecated_part_char, is_id_char};
 use super::error::{InvalidKeyError, InvalidKeyReason, KeyType};
 use super::plus::{self, Dialect, PlusParts};
 use super::usage::{BlockUsageLocator, CcxBlockUsageLocator, LibraryUsageLocator, UsageKey};
@@ -28,8 +28,13 @@ pub(crate) fn check_id(key_type: KeyType, field: &'static str, value: &str) -> R
 
 /// Splits `namespace:rest`; `None` when there is no `:`.
 pub(crate) fn split_namespace(s: &str) -> Option<(&str, &str)> {
-    s.split_once(':')
+    // `:` is ASCII, so its byte index is a char boundary.
+    let colon = s.bytes().position(|b| b == b':')?;
+    Some((&s[..colon], &s[colon + 1..]))
 }
+
+/// What `CourseLocator` compares and hashes: org, course, run, branch, version, deprecated.
+type OrderingKey<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<VersionGuid>, bool);
 
 /// A course, named `course-v1:org+course+run` (optionally with `+branch@…` and
 /// `+version@…`), by a bare `version@…`, or, for old courses, `org/course/run`.
@@ -50,17 +55,58 @@ pub(crate) fn split_namespace(s: &str) -> Option<(&str, &str)> {
 /// assert_eq!(old.to_string(), "edX/DemoX/Demo_Course");
 /// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Equality, ordering, hashing and `Debug` are those of the parts (org, course, run, branch,
+/// version, deprecated), in that order.
+#[derive(Clone, PartialEq, Eq)]
 pub struct CourseLocator {
-    org: Option<String>,
-    course: Option<String>,
-    run: Option<String>,
-    branch: Option<String>,
+    /// The org, course, run and branch, one after the other, in one allocation (none for a
+    /// bare version). The representation is canonical, so the derived `PartialEq` compares the
+    /// parts.
+    text: Box<str>,
+    /// Whether there is an org and a course (always both, or neither).
+    has_names: bool,
+    org_len: usize,
+    course_len: usize,
+    run_len: Option<usize>,
+    branch_len: Option<usize>,
     version_guid: Option<VersionGuid>,
     deprecated: bool,
 }
 
 impl CourseLocator {
+    /// Builds a course from its parts; `names` is the org and the course.
+    fn from_texts(
+        names: Option<(&str, &str)>,
+        run: Option<&str>,
+        branch: Option<&str>,
+        version_guid: Option<VersionGuid>,
+        deprecated: bool,
+    ) -> Self {
+        let (org, course) = names.unwrap_or_default();
+        let (run_text, branch_text) = (run.unwrap_or_default(), branch.unwrap_or_default());
+        let mut text = String::with_capacity(org.len() + course.len() + run_text.len() + branch_text.len());
+        text.push_str(org);
+        text.push_str(course);
+        text.push_str(run_text);
+        text.push_str(branch_text);
+        CourseLocator {
+            text: text.into_boxed_str(),
+            has_names: names.is_some(),
+            org_len: org.len(),
+            course_len: course.len(),
+            run_len: run.map(str::len),
+            branch_len: branch.map(str::len),
+            version_guid,
+            deprecated,
+        }
+    }
+
+    /// The parts compared by `Ord` and `Hash`, as the fields the type used to have.
+    fn ordering_key(&self) -> OrderingKey<'_> {
+        (self.org(), self.course(), self.run(), self.branch(), self.version_guid, self.deprecated)
+    }
+
     /// The course `course-v1:{org}+{course}+{run}`.
     ///
     /// Each part must be one or more letters, digits, `_`, `-`, `~`, `.` or `:` (letters and
@@ -69,14 +115,7 @@ impl CourseLocator {
         check_id(KeyType::CourseLocator, "org", org)?;
         check_id(KeyType::CourseLocator, "course", course)?;
         check_id(KeyType::CourseLocator, "run", run)?;
-        Ok(CourseLocator {
-            org: Some(org.to_owned()),
-            course: Some(course.to_owned()),
-            run: Some(run.to_owned()),
-            branch: None,
-            version_guid: None,
-            deprecated: false,
-        })
+        Ok(CourseLocator::from_texts(Some((org, course)), Some(run), None, None, false))
     }
 
     /// The deprecated course `{org}/{course}/{run}`.
@@ -90,22 +129,15 @@ impl CourseLocator {
 
     /// The course version `course-v1:version@{version}`, with no org, course or run.
     pub fn from_version(version: VersionGuid) -> Self {
-        CourseLocator {
-            org: None,
-            course: None,
-            run: None,
-            branch: None,
-            version_guid: Some(version),
-            deprecated: false,
-        }
+        CourseLocator::from_texts(None, None, None, Some(version), false)
     }
 
     /// This course on another branch, e.g. `draft` or `published`.
     ///
     /// Fails for a deprecated key or a bare version, whose text forms have no place for a
     /// branch.
-    pub fn with_branch(mut self, branch: &str) -> Result<Self, InvalidKeyError> {
-        if self.deprecated || self.run.is_none() {
+    pub fn with_branch(self, branch: &str) -> Result<Self, InvalidKeyError> {
+        if self.deprecated || self.run_len.is_none() {
             return Err(InvalidKeyError::new(
                 KeyType::CourseLocator,
                 branch,
@@ -113,8 +145,8 @@ impl CourseLocator {
             ));
         }
         check_id(KeyType::CourseLocator, "branch", branch)?;
-        self.branch = Some(branch.to_owned());
-        Ok(self)
+        let (names, run) = (self.org().zip(self.course()), self.run());
+        Ok(CourseLocator::from_texts(names, run, Some(branch), self.version_guid, false))
     }
 
     /// This course at a given version. Fails for a deprecated key.
@@ -133,30 +165,32 @@ impl CourseLocator {
     /// This course without its version (upstream's `version_agnostic`); `None` for a bare
     /// version, which would be left with nothing.
     pub fn version_agnostic(&self) -> Option<Self> {
-        self.run.as_ref()?;
+        self.run_len?;
         Some(CourseLocator { version_guid: None, ..self.clone() })
     }
 
     /// The organization, e.g. `edX`; `None` for a bare version.
     pub fn org(&self) -> Option<&str> {
-        self.org.as_deref()
+        self.has_names.then(|| &self.text[..self.org_len])
     }
 
     /// The course number, e.g. `DemoX`; `None` for a bare version.
     pub fn course(&self) -> Option<&str> {
-        self.course.as_deref()
+        self.has_names.then(|| &self.text[self.org_len..self.org_len + self.course_len])
     }
 
     /// The run, e.g. `2024_T1`; `None` for a bare version. A deprecated key may have an empty
     /// run (`org/course/`); the course key inside a deprecated `i4x://` usage key has none.
     pub fn run(&self) -> Option<&str> {
-        self.run.as_deref()
+        let start = self.org_len + self.course_len;
+        self.run_len.map(|len| &self.text[start..start + len])
     }
 
     /// The branch (`+branch@…`), if any. In the course key of a deprecated `i4x://` usage key
     /// this is the usage key's revision (`@…`), which the slash form cannot show.
     pub fn branch(&self) -> Option<&str> {
-        self.branch.as_deref()
+        let start = self.org_len + self.course_len + self.run_len.unwrap_or(0);
+        self.branch_len.map(|len| &self.text[start..start + len])
     }
 
     /// The version (`+version@…`), if any.
@@ -176,14 +210,7 @@ impl CourseLocator {
     }
 
     pub(crate) fn deprecated(org: &str, course: &str, run: Option<&str>, branch: Option<&str>) -> Self {
-        CourseLocator {
-            org: Some(org.to_owned()),
-            course: Some(course.to_owned()),
-            run: run.map(str::to_owned),
-            branch: branch.map(str::to_owned),
-            version_guid: None,
-            deprecated: true,
-        }
+        CourseLocator::from_texts(Some((org, course)), run, branch, None, true)
     }
 
     /// Builds the course from the parts of a `+` key, as upstream's `CourseLocator(...)` does
@@ -195,14 +222,9 @@ impl CourseLocator {
             None => None,
         };
         match (parts.org, parts.course, parts.run) {
-            (Some(org), Some(course), Some(run)) => Ok(CourseLocator {
-                org: Some(org.to_owned()),
-                course: Some(course.to_owned()),
-                run: Some(run.to_owned()),
-                branch: parts.branch.map(str::to_owned),
-                version_guid,
-                deprecated: false,
-            }),
+            (Some(org), Some(course), Some(run)) => {
+                Ok(CourseLocator::from_texts(Some((org, course)), Some(run), parts.branch, version_guid, false))
+            }
             _ => match version_guid {
                 Some(version) => Ok(CourseLocator::from_version(version)),
                 None if parts.org.is_some() => Err(InvalidKeyReason::MissingField("run (or a version)")),
@@ -232,18 +254,21 @@ impl CourseLocator {
     /// `org+course+run[+branch@…][+version@…]` or `version@…`: the text after the namespace.
     pub(crate) fn write_body(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut written = false;
-        if let (Some(org), Some(course), Some(run)) = (&self.org, &self.course, &self.run) {
-            write!(f, "{org}+{course}+{run}")?;
-            if let Some(branch) = &self.branch {
-                write!(f, "+branch@{branch}")?;
+        if let (Some(org), Some(course), Some(run)) = (self.org(), self.course(), self.run()) {
+            f.write_str(org)?;
+            f.write_str("+")?;
+            f.write_str(course)?;
+            f.write_str("+")?;
+            f.write_str(run)?;
+            if let Some(branch) = self.branch() {
+                f.write_str("+branch@")?;
+                f.write_str(branch)?;
             }
             written = true;
         }
         if let Some(version) = &self.version_guid {
-            if written {
-                f.write_str("+")?;
-            }
-            write!(f, "version@{version}")?;
+            f.write_str(if written { "+version@" } else { "version@" })?;
+            fmt::Display::fmt(version, f)?;
         }
         Ok(())
     }
@@ -262,20 +287,55 @@ pub(crate) fn field_error(key_type: KeyType, reason: InvalidKeyReason) -> Invali
 /// course not empty (the run may be).
 fn check_deprecated_parts(org: &str, course: &str, run: &str) -> Result<(), InvalidKeyReason> {
     for (field, value, may_be_empty) in [("org", org, false), ("course", course, false), ("run", run, true)] {
-        if !(value.chars().all(is_deprecated_part_char) && (may_be_empty || !value.is_empty())) {
+        if !(all_chars(value, is_deprecated_part_char) && (may_be_empty || !value.is_empty())) {
             return Err(InvalidKeyReason::InvalidField { field, value: value.to_owned(), expected: DEPRECATED_CHARS });
         }
     }
     Ok(())
 }
 
+impl PartialOrd for CourseLocator {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CourseLocator {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.ordering_key().cmp(&other.ordering_key())
+    }
+}
+
+impl std::hash::Hash for CourseLocator {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.ordering_key().hash(state);
+    }
+}
+
+impl fmt::Debug for CourseLocator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CourseLocator")
+            .field("org", &self.org())
+            .field("course", &self.course())
+            .field("run", &self.run())
+            .field("branch", &self.branch())
+            .field("version_guid", &self.version_guid)
+            .field("deprecated", &self.deprecated)
+            .finish()
+    }
+}
+
 impl fmt::Display for CourseLocator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.deprecated {
-            let org = self.org.as_deref().unwrap_or_default();
-            let course = self.course.as_deref().unwrap_or_default();
-            let run = self.run.as_deref().unwrap_or_default();
-            write!(f, "{org}/{course}/{run}")
+            let org = self.org().unwrap_or_default();
+            let course = self.course().unwrap_or_default();
+            let run = self.run().unwrap_or_default();
+            f.write_str(org)?;
+            f.write_str("/")?;
+            f.write_str(course)?;
+            f.write_str("/")?;
+            f.write_str(run)
         } else {
             f.write_str("course-v1:")?;
             self.write_body(f)
@@ -400,7 +460,8 @@ impl CcxLocator {
 
     pub(crate) fn write_body(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.course_key.write_body(f)?;
-        write!(f, "+ccx@{}", self.ccx)
+        f.write_str("+ccx@")?;
+        f.write_str(&self.ccx)
     }
 }
 
@@ -528,17 +589,18 @@ impl LibraryLocator {
     pub(crate) fn write_body(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut written = false;
         if let (Some(org), Some(library)) = (&self.org, &self.library) {
-            write!(f, "{org}+{library}")?;
+            f.write_str(org)?;
+            f.write_str("+")?;
+            f.write_str(library)?;
             if let Some(branch) = &self.branch {
-                write!(f, "+branch@{branch}")?;
+                f.write_str("+branch@")?;
+                f.write_str(branch)?;
             }
             written = true;
         }
         if let Some(version) = &self.version_guid {
-            if written {
-                f.write_str("+")?;
-            }
-            write!(f, "version@{version}")?;
+            f.write_str(if written { "+version@" } else { "version@" })?;
+            fmt::Display::fmt(version, f)?;
         }
         Ok(())
     }
@@ -715,3 +777,65 @@ super::string_serde!(CourseLocator, "a course key such as course-v1:org+course+r
 super::string_serde!(CcxLocator, "a CCX key such as ccx-v1:org+course+run+ccx@1");
 super::string_serde!(LibraryLocator, "a legacy library key such as library-v1:org+library");
 super::string_serde!(CourseKey, "a course key such as course-v1:org+course+run");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields `CourseLocator` had before its parts shared one allocation, with the
+    /// derived traits that `Debug`, `Ord` and `Hash` must still agree with.
+    #[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    struct CourseLocator {
+        org: Option<String>,
+        course: Option<String>,
+        run: Option<String>,
+        branch: Option<String>,
+        version_guid: Option<VersionGuid>,
+        deprecated: bool,
+    }
+
+    fn fields(key: &super::CourseLocator) -> CourseLocator {
+        CourseLocator {
+            org: key.org().map(str::to_owned),
+            course: key.course().map(str::to_owned),
+            run: key.run().map(str::to_owned),
+            branch: key.branch().map(str::to_owned),
+            version_guid: key.version_guid(),
+            deprecated: key.is_deprecated(),
+        }
+    }
+
+    fn hash_of<T: std::hash::Hash>(value: &T) -> u64 {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        BuildHasherDefault::<DefaultHasher>::default().hash_one(value)
+    }
+
+    #[test]
+    fn traits_follow_the_parts() {
+        let version = VersionGuid::parse_hex("519665f6223ebd6980884f2b").unwrap();
+        let keys = [
+            super::CourseLocator::new("edX", "DemoX", "2024").unwrap(),
+            super::CourseLocator::new("edX", "Demo", "X2024").unwrap(),
+            super::CourseLocator::new("ed", "XDemoX", "2024").unwrap(),
+            super::CourseLocator::new("edX", "DemoX", "2024").unwrap().with_branch("draft").unwrap(),
+            super::CourseLocator::new("edX", "DemoX", "2024").unwrap().with_version(version).unwrap(),
+            super::CourseLocator::from_version(version),
+            super::CourseLocator::new_deprecated("edX", "DemoX", "").unwrap(),
+            super::CourseLocator::new_deprecated("edX", "DemoX", "2024").unwrap(),
+            super::CourseLocator::deprecated("edX", "DemoX", None, Some("rev")),
+            super::CourseLocator::deprecated("edX", "DemoX", Some("rev"), None),
+        ];
+        for a in &keys {
+            let (a_fields, debug) = (fields(a), format!("{a:?}"));
+            assert_eq!(debug, format!("{a_fields:?}"));
+            assert_eq!(hash_of(a), hash_of(&a_fields), "{debug}");
+            assert_eq!(a.version_agnostic().map(|k| fields(&k).version_guid), a.run().map(|_| None));
+            for b in &keys {
+                assert_eq!(a.cmp(b), a_fields.cmp(&fields(b)), "{a:?} {b:?}");
+                assert_eq!(a == b, a_fields == fields(b), "{a:?} {b:?}");
+            }
+        }
+        let branched = keys[3].clone().with_branch("published").unwrap();
+        assert_eq!((branched.run(), branched.branch()), (Some("2024"), Some("published")));
+    }
+}

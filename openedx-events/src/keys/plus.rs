@@ -7,7 +7,7 @@
 //! no `+` at either end. None of the parts can hold `+` or `@`, so splitting on `+` and
 //! classifying each segment accepts exactly the same strings.
 
-use super::chars::{all_of, ignorecase_eq, is_block_id_char, is_decimal, is_id_char};
+use super::chars::{all_of, ignorecase_eq, is_ascii_id_byte, is_block_id_char, is_decimal, is_id_char};
 use super::error::InvalidKeyReason;
 
 /// Which of upstream's two regular expressions to follow.
@@ -49,7 +49,13 @@ fn is_any_hex(c: char) -> bool {
 
 fn tag_index(name: &str, dialect: Dialect) -> Option<usize> {
     match dialect {
-        Dialect::Split => TAGS.iter().position(|tag| *tag == name).filter(|&i| TAGS[i] != "ccx"),
+        Dialect::Split => match name {
+            "branch" => Some(0),
+            "version" => Some(1),
+            "type" => Some(3),
+            "block" => Some(4),
+            _ => None,
+        },
         Dialect::Ccx => TAGS.iter().position(|tag| ignorecase_eq(name, tag)),
     }
 }
@@ -71,18 +77,38 @@ pub(crate) fn parse(s: &str, dialect: Dialect) -> Result<PlusParts<'_>, InvalidK
     let mut untagged: [&str; 3] = [""; 3];
     let mut untagged_count = 0;
     let mut last_tag: Option<usize> = None;
-    for segment in s.split('+') {
+    // `+` and `@` are ASCII, so scanning bytes finds them at char boundaries; this is
+    // `s.split('+')` and each segment's `split_once('@')` in one pass.
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    loop {
+        let mut end = start;
+        let mut at = None;
+        // Whether every byte is an ASCII `[\w\-~.:]`, so that an untagged segment needs no
+        // further check.
+        let mut ascii_id = true;
+        while let Some(&b) = bytes.get(end) {
+            if b == b'+' {
+                break;
+            }
+            if b == b'@' && at.is_none() {
+                at = Some(end);
+            }
+            ascii_id &= is_ascii_id_byte(b);
+            end += 1;
+        }
+        let segment = &s[start..end];
         if segment.is_empty() {
             return Err(InvalidKeyReason::EmptySegment);
         }
         let unexpected = || InvalidKeyReason::UnexpectedSegment(segment.to_owned());
-        match segment.split_once('@') {
+        match at.map(|at| (&s[start..at], &s[at + 1..end])) {
             None => {
                 if last_tag.is_some() || untagged_count == 3 {
                     return Err(unexpected());
                 }
-                let field = ["org", "course", "run"][untagged_count];
-                if !all_of(segment, is_id_char) {
+                if !(ascii_id || all_of(segment, is_id_char)) {
+                    let field = ["org", "course", "run"][untagged_count];
                     return Err(invalid(field, segment, ID_CHARS));
                 }
                 untagged[untagged_count] = segment;
@@ -123,6 +149,10 @@ pub(crate) fn parse(s: &str, dialect: Dialect) -> Result<PlusParts<'_>, InvalidK
                 *slot = Some(value);
             }
         }
+        if end == bytes.len() {
+            break;
+        }
+        start = end + 1;
     }
     match untagged_count {
         0 => {}
