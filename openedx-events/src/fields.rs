@@ -182,27 +182,83 @@ fn isoformat_utc(time: &DateTime<Utc>) -> Option<([u8; 32], usize)> {
 /// `parse_python_time` returns.
 #[inline]
 fn parse_isoformat_utc(bytes: &[u8]) -> Option<DateTime<Utc>> {
-    let clock_end = match bytes.len() {
-        25 => 19,
-        32 if bytes[19] == b'.' => 26,
+    // Eight bytes at a time: each word is checked against a layout, `d` for an ASCII digit and
+    // any other byte for itself. The words overlap where the lengths require.
+    const DATE: Layout = Layout::new(b"dddd-dd-");
+    const CLOCK: Layout = Layout::new(b"ddTdd:dd");
+    const SECONDS: Layout = Layout::new(b"dd:dd:dd");
+    const FRACTION: Layout = Layout::new(b".dddddd+");
+    const OFFSET: Layout = Layout::new(b"dd+00:00");
+    let head: &[u8; 25] = bytes.first_chunk()?;
+    let fits = DATE.fits(head, 0) & CLOCK.fits(head, 8) & SECONDS.fits(head, 11);
+    let micros = match bytes.len() {
+        25 if fits & OFFSET.fits(head, 17) => 0,
+        32 if fits && FRACTION.fits(bytes, 19) & OFFSET.fits(bytes, 24) => {
+            let digit = |at: usize| u32::from(bytes[at] - b'0');
+            ((digit(20) * 10 + digit(21)) * 10 + digit(22)) * 1000 + (digit(23) * 10 + digit(24)) * 10 + digit(25)
+        }
         _ => return None,
     };
-    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
-    if &bytes[clock_end..] != b"+00:00" || separators.iter().any(|&(at, byte)| bytes[at] != byte) {
+    // Every digit is checked; the layout makes each value at most 9999 or 99.
+    let two = |at: usize| u32::from(head[at] - b'0') * 10 + u32::from(head[at + 1] - b'0');
+    let year = two(0) * 100 + two(2);
+    // Year 0 is outside Python's range; `parse_python_time` says so.
+    if year == 0 {
         return None;
     }
-    let digit = |at: usize| {
-        let value = bytes[at].wrapping_sub(b'0');
-        (value < 10).then_some(u32::from(value))
-    };
-    let two = |at: usize| Some(digit(at)? * 10 + digit(at + 1)?);
-    // Year 0 is outside Python's range; `parse_python_time` says so.
-    let year = two(0)? * 100 + two(2)?;
-    let year = i32::try_from(year).ok().filter(|year| *year >= 1)?;
-    let micros = if clock_end == 26 { (two(20)? * 100 + two(22)?) * 100 + two(24)? } else { 0 };
-    let date = NaiveDate::from_ymd_opt(year, two(5)?, two(8)?)?;
-    let time = NaiveTime::from_hms_micro_opt(two(11)?, two(14)?, two(17)?, micros)?;
+    let (hour, minute, second) = (two(11), two(14), two(17));
+    if hour >= 24 || minute >= 60 || second >= 60 {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(year as i32, two(5), two(8))?;
+    let time = NaiveTime::from_num_seconds_from_midnight_opt((hour * 60 + minute) * 60 + second, micros * 1000)?;
     Some(date.and_time(time).and_utc())
+}
+
+/// Eight bytes of a fixed text layout: where digits go, and the other bytes.
+#[derive(Clone, Copy)]
+struct Layout {
+    /// `0xff` in the bytes that must be ASCII digits.
+    digits: u64,
+    /// The other bytes, and 0 in those of the digits.
+    others: u64,
+}
+
+impl Layout {
+    /// `b'd'` marks a digit.
+    const fn new(layout: &[u8; 8]) -> Layout {
+        let mut digits = [0; 8];
+        let mut others = [0; 8];
+        let mut i = 0;
+        while i < 8 {
+            if layout[i] == b'd' {
+                digits[i] = 0xff;
+            } else {
+                others[i] = layout[i];
+            }
+            i += 1;
+        }
+        Layout { digits: u64::from_le_bytes(digits), others: u64::from_le_bytes(others) }
+    }
+
+    /// Whether the eight bytes at `at` (which must be in `bytes`) follow the layout.
+    #[inline(always)]
+    fn fits(self, bytes: &[u8], at: usize) -> bool {
+        const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+        const ZEROS: u64 = 0x3030_3030_3030_3030;
+        const SIXES: u64 = 0x0606_0606_0606_0606;
+        let Some(word) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) else {
+            return false;
+        };
+        let word = u64::from_le_bytes(*word);
+        let digits = word & self.digits;
+        // A digit is 0x30 to 0x39: its high nibble is 3, and stays 3 once 6 is added. A byte
+        // whose high nibble is not 3 fails the first test; only such a byte can carry into the
+        // next one in the second.
+        (word & !self.digits) == self.others
+            && (digits & HIGH) == (ZEROS & self.digits)
+            && (digits.wrapping_add(SIXES & self.digits) & HIGH) == (ZEROS & self.digits)
+    }
 }
 
 /// Reads a time as [`parse_isoformat`] does, and refuses one whose UTC value is outside Python's
@@ -443,6 +499,56 @@ mod tests {
             "2024-05-01T12:00:00-00:00",
         ] {
             assert_eq!(parse_isoformat_utc(text.as_bytes()), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn fast_parse_agrees_on_edited_and_edge_texts() {
+        // Small edits of valid times: where the fast path reads a time, the general parser
+        // reads the same one.
+        let mut seed: u64 = 0x1234_5678;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let bases: Vec<String> = times().iter().map(|time| Isoformat(time).to_string()).collect();
+        let alphabet = b"0123456789:-T+.Z /;\x2f\xff\x00";
+        for _ in 0..200_000 {
+            let mut bytes = bases[(next() % bases.len() as u64) as usize].as_bytes().to_vec();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() % bytes.len() as u64) as usize;
+                match next() % 8 {
+                    0 => drop(bytes.remove(at)),
+                    1 => bytes.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
+                    2 => bytes[at] = (next() & 0xff) as u8,
+                    _ => bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize],
+                }
+            }
+            if let Some(time) = parse_isoformat_utc(&bytes) {
+                let text = std::str::from_utf8(&bytes).unwrap();
+                assert_eq!(parse_python_time(text), Ok(time), "{text}");
+            }
+        }
+        // Each field at and past its limits: the fast path reads exactly the valid ones.
+        for year in [0, 1, 4, 100, 400, 1900, 2000, 2023, 2024, 9999] {
+            for month in 0..=13 {
+                for day in 0..=32 {
+                    for (hour, minute, second) in [(0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60)] {
+                        for (fraction, micros) in [("", 0), (".000000", 0), (".999999", 999_999), (".000001", 1)] {
+                            let text = format!(
+                                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}+00:00"
+                            );
+                            let expected = NaiveDate::from_ymd_opt(year, month, day)
+                                .filter(|_| year >= 1)
+                                .and_then(|date| date.and_hms_micro_opt(hour, minute, second, micros))
+                                .map(|time| time.and_utc());
+                            assert_eq!(parse_isoformat_utc(text.as_bytes()), expected, "{text}");
+                        }
+                    }
+                }
+            }
         }
     }
 

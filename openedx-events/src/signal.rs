@@ -138,9 +138,14 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
             return Err(DecodeError::new(DecodeErrorKind::Unserializable(error.type_name)));
         }
         let mut reader = AvroReader::new(bytes);
-        let data = E::read_avro(&mut reader)?;
-        reader.finish()?;
-        Ok(data)
+        // Returned as read, not moved out and back into a new `Result`: the event is large.
+        let mut data = E::read_avro(&mut reader);
+        if data.is_ok()
+            && let Err(error) = reader.finish()
+        {
+            data = Err(error);
+        }
+        data
     }
 
     /// Sends the event to every receiver, with metadata generated now, and returns what each

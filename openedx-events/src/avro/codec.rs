@@ -136,9 +136,10 @@ impl<'a> AvroReader<'a> {
         }
     }
 
+    #[inline]
     fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
         if len > self.remaining() {
-            return Err(DecodeError::new(DecodeErrorKind::UnexpectedEnd));
+            return Err(unexpected_end());
         }
         let bytes = &self.input[self.position..self.position + len];
         self.position += len;
@@ -148,6 +149,20 @@ impl<'a> AvroReader<'a> {
     /// A `long`.
     #[inline]
     pub fn read_long(&mut self) -> Result<i64, DecodeError> {
+        // Most longs (lengths, union branches) fit in one byte; the others take the loop.
+        if let Some(&byte) = self.input.get(self.position)
+            && byte & 0x80 == 0
+        {
+            self.position += 1;
+            let value = i64::from(byte);
+            return Ok((value >> 1) ^ -(value & 1));
+        }
+        self.read_long_slow()
+    }
+
+    /// [`read_long`](Self::read_long) of more than one byte, or at the end of the input.
+    #[inline(never)]
+    fn read_long_slow(&mut self) -> Result<i64, DecodeError> {
         let mut value: u64 = 0;
         for i in 0..10 {
             let Some(&byte) = self.input.get(self.position) else {
@@ -186,13 +201,23 @@ impl<'a> AvroReader<'a> {
     }
 
     /// A length or count: a `long` that must not be negative nor promise more than is left.
+    #[inline]
     fn read_len(&mut self) -> Result<usize, DecodeError> {
         let len = self.read_long()?;
-        let len = usize::try_from(len).map_err(|_| DecodeError::new(DecodeErrorKind::NegativeLength(len)))?;
-        if len > self.remaining() {
-            return Err(DecodeError::new(DecodeErrorKind::LengthTooLarge { length: len, remaining: self.remaining() }));
+        match usize::try_from(len) {
+            Ok(length) if length <= self.remaining() => Ok(length),
+            _ => Err(self.length_error(len)),
         }
-        Ok(len)
+    }
+
+    /// Why [`read_len`](Self::read_len) refused `len`.
+    #[cold]
+    #[inline(never)]
+    fn length_error(&self, len: i64) -> DecodeError {
+        match usize::try_from(len) {
+            Ok(length) => DecodeError::new(DecodeErrorKind::LengthTooLarge { length, remaining: self.remaining() }),
+            Err(_) => DecodeError::new(DecodeErrorKind::NegativeLength(len)),
+        }
     }
 
     /// `bytes`.
@@ -241,6 +266,14 @@ impl<'a> AvroReader<'a> {
             other => Err(DecodeError::new(DecodeErrorKind::InvalidUnionIndex(other))),
         }
     }
+}
+
+/// The error of input that ends in the middle of a value, made out of line: most reads inline
+/// their bounds check.
+#[cold]
+#[inline(never)]
+fn unexpected_end() -> DecodeError {
+    DecodeError::new(DecodeErrorKind::UnexpectedEnd)
 }
 
 /// Why Avro bytes could not be read as an event's data, and where.
