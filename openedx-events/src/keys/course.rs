@@ -33,6 +33,21 @@ pub(crate) fn split_namespace(s: &str) -> Option<(&str, &str)> {
     Some((&s[..colon], &s[colon + 1..]))
 }
 
+/// Parses `namespace:rest` for a key type with a single namespace.
+pub(crate) fn parse_namespaced<T>(
+    s: &str,
+    key_type: KeyType,
+    expected_namespace: &str,
+    parse_rest: impl FnOnce(&str) -> Result<T, InvalidKeyReason>,
+) -> Result<T, InvalidKeyError> {
+    let result = match split_namespace(s) {
+        Some((namespace, rest)) if namespace == expected_namespace => parse_rest(rest),
+        Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
+        None => Err(InvalidKeyReason::MissingNamespace),
+    };
+    result.map_err(|reason| InvalidKeyError::new(key_type, s, reason))
+}
+
 /// What `CourseLocator` compares and hashes: org, course, run, branch, version, deprecated.
 type OrderingKey<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<&'a str>, Option<VersionGuid>, bool);
 
@@ -477,12 +492,7 @@ impl FromStr for CcxLocator {
     type Err = InvalidKeyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let result = match split_namespace(s) {
-            Some(("ccx-v1", rest)) => CcxLocator::parse_plus(rest),
-            Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
-            None => Err(InvalidKeyReason::MissingNamespace),
-        };
-        result.map_err(|reason| InvalidKeyError::new(KeyType::CcxLocator, s, reason))
+        parse_namespaced(s, KeyType::CcxLocator, "ccx-v1", CcxLocator::parse_plus)
     }
 }
 
@@ -618,12 +628,7 @@ impl FromStr for LibraryLocator {
     type Err = InvalidKeyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let result = match split_namespace(s) {
-            Some(("library-v1", rest)) => LibraryLocator::parse_plus(rest),
-            Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
-            None => Err(InvalidKeyReason::MissingNamespace),
-        };
-        result.map_err(|reason| InvalidKeyError::new(KeyType::LibraryLocator, s, reason))
+        parse_namespaced(s, KeyType::LibraryLocator, "library-v1", LibraryLocator::parse_plus)
     }
 }
 

@@ -9,7 +9,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::chars::{all_of_dollar, is_ascii_field_char, is_slug_char};
-use super::course::{field_error, split_namespace};
+use super::course::{field_error, parse_namespaced};
 use super::error::{InvalidKeyError, InvalidKeyReason, KeyType};
 
 const ASCII_CHARS: &str = "one or more ASCII letters, digits, `_`, `-` or `.`";
@@ -35,21 +35,6 @@ fn split_parts<const N: usize>(rest: &str) -> Result<[&str; N], InvalidKeyReason
         found += 1;
     }
     if found == N { Ok(parts) } else { Err(InvalidKeyReason::WrongPartCount { separator: ':', expected: N, found }) }
-}
-
-/// Parses `namespace:rest` for a key type with a single namespace.
-fn parse_namespaced<T>(
-    s: &str,
-    key_type: KeyType,
-    expected_namespace: &str,
-    parse_rest: impl FnOnce(&str) -> Result<T, InvalidKeyReason>,
-) -> Result<T, InvalidKeyError> {
-    let result = match split_namespace(s) {
-        Some((namespace, rest)) if namespace == expected_namespace => parse_rest(rest),
-        Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
-        None => Err(InvalidKeyReason::MissingNamespace),
-    };
-    result.map_err(|reason| InvalidKeyError::new(key_type, s, reason))
 }
 
 /// A Learning-Core content library, `lib:{org}:{slug}`, e.g. `lib:MITx:reallyhardproblems`.

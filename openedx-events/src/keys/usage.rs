@@ -7,7 +7,8 @@ use std::str::FromStr;
 
 use super::chars::{all_of, is_block_id_char, is_deprecated_part_char, is_id_char};
 use super::course::{
-    CcxLocator, CourseKey, CourseLocator, ID_CHARS, LibraryLocator, check_id, field_error, split_namespace,
+    CcxLocator, CourseKey, CourseLocator, ID_CHARS, LibraryLocator, check_id, field_error, parse_namespaced,
+    split_namespace,
 };
 use super::error::{InvalidKeyError, InvalidKeyReason, KeyType};
 use super::library::{LibraryLocatorV2, LibraryUsageLocatorV2};
@@ -377,12 +378,7 @@ impl FromStr for CcxBlockUsageLocator {
     type Err = InvalidKeyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let result = match split_namespace(s) {
-            Some(("ccx-block-v1", rest)) => CcxBlockUsageLocator::parse_rest(rest),
-            Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
-            None => Err(InvalidKeyReason::MissingNamespace),
-        };
-        result.map_err(|reason| InvalidKeyError::new(KeyType::CcxBlockUsageLocator, s, reason))
+        parse_namespaced(s, KeyType::CcxBlockUsageLocator, "ccx-block-v1", CcxBlockUsageLocator::parse_rest)
     }
 }
 
@@ -447,12 +443,7 @@ impl FromStr for LibraryUsageLocator {
     type Err = InvalidKeyError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let result = match split_namespace(s) {
-            Some(("lib-block-v1", rest)) => LibraryUsageLocator::parse_rest(rest),
-            Some((namespace, _)) => Err(InvalidKeyReason::UnknownNamespace(namespace.to_owned())),
-            None => Err(InvalidKeyReason::MissingNamespace),
-        };
-        result.map_err(|reason| InvalidKeyError::new(KeyType::LibraryUsageLocator, s, reason))
+        parse_namespaced(s, KeyType::LibraryUsageLocator, "lib-block-v1", LibraryUsageLocator::parse_rest)
     }
 }
 
