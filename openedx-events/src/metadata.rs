@@ -82,6 +82,22 @@ impl EventsMetadata {
         }
     }
 
+    /// Metadata read from a message, each part given or, when the message lacks it, taken by
+    /// default as `new` does; the clock is read and an id made only when one of them is missing.
+    pub(crate) fn received(event_type: String, parts: ReceivedParts) -> Self {
+        let now = if parts.id.is_none() || parts.time.is_none() { Some(since_epoch()) } else { None };
+        EventsMetadata {
+            event_type: Cow::Owned(event_type),
+            id: parts.id.unwrap_or_else(|| new_event_id(now.unwrap_or_default())),
+            minorversion: parts.minorversion.unwrap_or(0),
+            source: parts.source.map_or(Cow::Borrowed(source()), Cow::Owned),
+            sourcehost: parts.sourcehost.map_or(Cow::Borrowed(sourcehost()), Cow::Owned),
+            time: parts.time.unwrap_or_else(|| time_at(now.unwrap_or_default())),
+            sourcelib: parts.sourcelib.map_or(Cow::Borrowed(&SOURCELIB), Cow::Owned),
+            from_event_bus: false,
+        }
+    }
+
     /// Whether the event reached this process from the event bus (upstream's
     /// `from_event_bus`): true for events dispatched through
     /// [`send_event_with_custom_metadata`](crate::OpenEdxPublicSignal::send_event_with_custom_metadata).
@@ -162,6 +178,17 @@ impl EventsMetadata {
             from_event_bus: false,
         })
     }
+}
+
+/// The parts of [`EventsMetadata`] a message may carry; `None` takes the default.
+#[derive(Default)]
+pub(crate) struct ReceivedParts {
+    pub(crate) id: Option<Uuid>,
+    pub(crate) minorversion: Option<u32>,
+    pub(crate) source: Option<String>,
+    pub(crate) sourcehost: Option<String>,
+    pub(crate) time: Option<DateTime<Utc>>,
+    pub(crate) sourcelib: Option<Vec<u32>>,
 }
 
 /// The version of this crate as integers, which is what `sourcelib` carries.

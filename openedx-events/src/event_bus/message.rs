@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use uuid::Uuid;
 
-use crate::metadata::EventsMetadata;
+use crate::metadata::{EventsMetadata, ReceivedParts};
 use crate::python::{Isoformat, parse_isoformat};
 
 /// The stream entry's field names, in the order upstream's producer writes them.
@@ -97,27 +97,21 @@ pub fn parse_message_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Result<(EventsMeta
         |name: &str, error: &dyn std::fmt::Display| UnusableMessage(format!("header `{name}` is invalid: {error}"));
     let event_type = text("type")?.ok_or_else(|| UnusableMessage("the message has no `type` header".to_owned()))?;
     let event_data = get("event_data").ok_or_else(|| UnusableMessage("the message has no `event_data`".to_owned()))?;
-    let mut metadata = EventsMetadata::new(event_type.to_owned());
-    if let Some(id) = text("id")? {
-        metadata.id = Uuid::parse_str(id).map_err(|e| bad("id", &e))?;
-    }
-    if let Some(source) = text("source")? {
-        metadata.source = Cow::Owned(source.to_owned());
-    }
-    if let Some(time) = text("time")? {
-        metadata.time = parse_isoformat(time).map_err(|e| bad("time", &e))?;
-    }
-    if let Some(minor) = text("minorversion")? {
-        metadata.minorversion = minor.trim().parse().map_err(|e| bad("minorversion", &e))?;
-    }
-    if let Some(host) = text("sourcehost")? {
-        metadata.sourcehost = Cow::Owned(host.to_owned());
-    }
-    if let Some(lib) = text("sourcelib")? {
-        let parts =
-            lib.split('.').map(str::parse).collect::<Result<Vec<u32>, _>>().map_err(|e| bad("sourcelib", &e))?;
-        metadata.sourcelib = Cow::Owned(parts);
-    }
+    let parts = ReceivedParts {
+        id: text("id")?.map(|id| Uuid::parse_str(id).map_err(|e| bad("id", &e))).transpose()?,
+        source: text("source")?.map(str::to_owned),
+        time: text("time")?.map(|time| parse_isoformat(time).map_err(|e| bad("time", &e))).transpose()?,
+        minorversion: text("minorversion")?
+            .map(|minor| minor.trim().parse().map_err(|e| bad("minorversion", &e)))
+            .transpose()?,
+        sourcehost: text("sourcehost")?.map(str::to_owned),
+        sourcelib: text("sourcelib")?
+            .map(|lib| {
+                lib.split('.').map(str::parse).collect::<Result<Vec<u32>, _>>().map_err(|e| bad("sourcelib", &e))
+            })
+            .transpose()?,
+    };
+    let metadata = EventsMetadata::received(event_type.to_owned(), parts);
     Ok((metadata, event_data.to_vec()))
 }
 
