@@ -3,15 +3,19 @@
 //! by our `RedisConsumer` with exactly the data and metadata Python sent, and events our
 //! `RedisProducer` writes are consumed by upstream's `RedisEventConsumer` with exactly ours.
 //!
-//! The Python side is in `python_interop/` (see its `README.md` for the set-up); `PYTHON` names
-//! the interpreter (`python3` by default). Without Python, its packages or Redis, these tests fail
-//! and say how to set them up.
+//! The Python side is in `python_interop/` (see its `README.md`). The interpreter is
+//! `OPENEDX_EVENTS_PYTHON`, by default the repository's virtual environment `target/venv`, which
+//! `bash .ci/setup` makes with the pinned packages. Without it, its packages or Redis, these
+//! tests fail and say how to set them up.
+//!
+//! Here too: the contract that the catalog's tests read (`catalog/upstream/catalog.json`) is what
+//! the installed upstream package gives.
 #![allow(missing_docs, reason = "test helpers need no docs")]
 
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
@@ -39,9 +43,16 @@ use openedx_events_catalog::learning::signals::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const SETUP: &str = "the Python interop tests need Python 3.11+ with upstream's packages: \
-    `pip install --ignore-requires-python 'openedx-events==11.2.0' edx-event-bus-redis 'django<5.3'` \
-    (or set PYTHON to an interpreter that has them); see tests/python_interop/README.md";
+const SETUP: &str = "run `bash .ci/setup`: it makes the virtual environment `target/venv` with upstream's \
+    pinned packages (or set OPENEDX_EVENTS_PYTHON to an interpreter that has them); see tests/python_interop/README.md";
+
+/// The interpreter the tests run: `OPENEDX_EVENTS_PYTHON`, else the repository's virtual environment.
+fn python_executable() -> String {
+    std::env::var("OPENEDX_EVENTS_PYTHON")
+        .ok()
+        .filter(|path| !path.is_empty())
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/venv/bin/python").to_owned())
+}
 
 /// How long one script may run before it is killed.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(40);
@@ -98,7 +109,7 @@ struct Python {
 fn python() -> &'static Python {
     static PYTHON: OnceLock<Python> = OnceLock::new();
     PYTHON.get_or_init(|| {
-        let executable = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        let executable = python_executable();
         let probe = "import importlib.metadata as m, django, fastavro, walrus, openedx_events, opaque_keys; \
             m.version('edx-event-bus-redis'); print(m.version('openedx-events'))";
         let output = Command::new(&executable)
@@ -125,10 +136,22 @@ impl Python {
     /// output if it fails or runs too long.
     fn run(&self, script: &str, args: &[&str]) -> Vec<Value> {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_interop");
+        let stdout = self.run_script(&dir.join(script), &dir, args);
+        stdout
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{script} printed {line:?}: {e}")))
+            .collect()
+    }
+
+    /// Runs a script in `dir` and returns what it printed on stdout; panics with its output if it
+    /// fails or runs too long.
+    fn run_script(&self, path: &Path, dir: &Path, args: &[&str]) -> String {
+        let script = path.display();
         let mut child = Command::new(&self.executable)
-            .arg(dir.join(script))
+            .arg(path)
             .args(args)
-            .current_dir(&dir)
+            .current_dir(dir)
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
@@ -164,10 +187,6 @@ impl Python {
             None => panic!("{script} ran longer than {SCRIPT_TIMEOUT:?}\n--- stdout\n{stdout}--- stderr\n{stderr}"),
         }
         stdout
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{script} printed {line:?}: {e}")))
-            .collect()
     }
 }
 
@@ -572,5 +591,90 @@ fn events_from_our_producer_are_consumed_by_the_python_consumer() {
         // Python's `EventsMetadata.to_json()` of what it decoded is byte for byte ours.
         assert_eq!(text(got, "metadata_json"), event.metadata.to_json(), "metadata of {event_type}");
         assert_json_eq(&got["data"], &event.data, &format!("data of {event_type} {id} as Python decoded it"));
+    }
+}
+
+/// The committed contract, `catalog/upstream/catalog.json`, is what `catalog/upstream/generate.py`
+/// reads from the installed upstream package now; when upstream's pin moves, this says what changed.
+#[test]
+fn the_committed_contract_is_what_upstream_gives() {
+    let catalog_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../catalog/upstream");
+    let committed_path = catalog_dir.join("catalog.json");
+    let committed = std::fs::read_to_string(&committed_path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", committed_path.display()));
+    let generated = python().run_script(&catalog_dir.join("generate.py"), &catalog_dir, &["--stdout"]);
+    if generated == committed {
+        return;
+    }
+    let parse = |text: &str, what: &str| -> Value {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("the {what} catalog is not JSON: {e}"))
+    };
+    let mut differences = Vec::new();
+    json_differences("", &parse(&committed, "committed"), &parse(&generated, "generated"), &mut differences);
+    if differences.is_empty() {
+        differences.push("the same JSON, written differently (indentation or key order)".to_owned());
+    }
+    let shown: Vec<&str> = differences.iter().take(40).map(String::as_str).collect();
+    panic!(
+        "catalog/upstream/catalog.json is stale: the installed upstream package gives something else in {} places \
+         (committed → installed):\n  {}{}\nRegenerate it with `target/venv/bin/python catalog/upstream/generate.py` \
+         and review what changed.",
+        differences.len(),
+        shown.join("\n  "),
+        if differences.len() > shown.len() { "\n  …" } else { "" }
+    );
+}
+
+/// Where two JSON values differ, as `path: committed → installed` lines. Lists of objects that
+/// have an `event_type` (events) or a `name` (fields) are compared by it, so that a new or moved
+/// event or field reads as one.
+fn json_differences(path: &str, committed: &Value, installed: &Value, out: &mut Vec<String>) {
+    let keyed = |items: &[Value]| -> Option<BTreeMap<String, Value>> {
+        items
+            .iter()
+            .map(|item| {
+                let key = item.get("event_type").or_else(|| item.get("name"))?.as_str()?;
+                Some((key.to_owned(), item.clone()))
+            })
+            .collect()
+    };
+    match (committed, installed) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (key, value) in a {
+                match b.get(key) {
+                    Some(other) => json_differences(&format!("{path}.{key}"), value, other, out),
+                    None => out.push(format!("{path}.{key}: removed (was {})", short(value))),
+                }
+            }
+            for (key, value) in b.iter().filter(|(key, _)| !a.contains_key(*key)) {
+                out.push(format!("{path}.{key}: added ({})", short(value)));
+            }
+        }
+        (Value::Array(a), Value::Array(b)) => match (keyed(a), keyed(b)) {
+            (Some(a), Some(b)) => {
+                json_differences(
+                    path,
+                    &Value::Object(a.into_iter().collect()),
+                    &Value::Object(b.into_iter().collect()),
+                    out,
+                );
+            }
+            _ if a.len() == b.len() => {
+                for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                    json_differences(&format!("{path}[{i}]"), x, y, out);
+                }
+            }
+            _ => out.push(format!("{path}: {} → {}", short(committed), short(installed))),
+        },
+        _ if committed != installed => out.push(format!("{path}: {} → {}", short(committed), short(installed))),
+        _ => {}
+    }
+}
+
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(120) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }

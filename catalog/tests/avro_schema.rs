@@ -6,10 +6,9 @@ use std::collections::BTreeMap;
 use openedx_events_catalog as _;
 
 fn upstream_schemas() -> BTreeMap<String, Option<String>> {
-    let path = std::env::var("OPENEDX_UPSTREAM_CATALOG")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream/catalog.json").to_owned());
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read upstream's catalog at {path} (set OPENEDX_UPSTREAM_CATALOG): {e}"));
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/upstream/catalog.json");
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read upstream's catalog at {path}: {e}"));
     let catalog: serde_json::Value = serde_json::from_str(&text).expect("catalog.json is JSON");
     catalog["events"]
         .as_array()

@@ -33,7 +33,7 @@ fn vectors() -> &'static Vectors {
         let text = std::fs::read_to_string(VECTORS).unwrap_or_else(|e| {
             panic!(
                 "cannot read the Avro vectors at {VECTORS}: {e}\nregenerate them with \
-                 `python3 catalog/tests/data/avro_vectors/gen_vectors.py` (see its docstring for set-up)"
+                 `target/venv/bin/python catalog/tests/data/avro_vectors/gen_vectors.py` after `bash .ci/setup`"
             )
         });
         let document: Value = serde_json::from_str(&text).expect("vectors.json is JSON");

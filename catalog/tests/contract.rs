@@ -1,12 +1,14 @@
 //! The catalog against upstream: every event and data class that upstream `openedx-events`
-//! defines (`shared/upstream/catalog.json`, beside the repository) must be here, the same.
+//! defines (`catalog/upstream/catalog.json`, written from the pinned package by
+//! `catalog/upstream/generate.py`) must be here, the same.
 //!
 //! Checked for each event: its constant name, subdomain, minor version, key field, payload
 //! struct name and data keys (in order, with their types); for each data class reachable from
 //! the events: its fields' names (in order), types and optionality. Every difference is
 //! collected and reported at once, naming the event or class and the field.
 //!
-//! Set `OPENEDX_UPSTREAM_CATALOG` to read another copy of `catalog.json`.
+//! The Python interop suite (`tests/python_interop.rs`) checks that the committed `catalog.json` is
+//! what the installed upstream package gives today.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -16,11 +18,8 @@ use openedx_events::{AnySignal, DataDescription, FieldType};
 use openedx_events_catalog as _;
 use serde_json::Value;
 
-/// The environment variable that overrides where `catalog.json` is read from.
-const CATALOG_ENV: &str = "OPENEDX_UPSTREAM_CATALOG";
-
-/// `<root>/shared/upstream/catalog.json`, for a repository checked out at `<root>/main`.
-const DEFAULT_CATALOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/upstream/catalog.json");
+/// Upstream's catalog, committed with the crate.
+const CATALOG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/upstream/catalog.json");
 
 #[test]
 fn catalog_matches_upstream() {
@@ -40,17 +39,13 @@ fn catalog_matches_upstream() {
 /// Reads and parses upstream's `catalog.json`; a missing or broken file fails the test (never a
 /// silent skip).
 fn load_upstream() -> Value {
-    let path = std::env::var_os(CATALOG_ENV).map_or_else(|| DEFAULT_CATALOG.into(), std::path::PathBuf::from);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
+    let text = std::fs::read_to_string(CATALOG).unwrap_or_else(|error| {
         panic!(
-            "cannot read upstream's catalog at `{}`: {error}\n\
-             The contract test needs it: check out the repository as `<root>/main` with \
-             `<root>/shared/upstream/catalog.json` beside it, or set {CATALOG_ENV} to its path.",
-            path.display()
+            "cannot read upstream's catalog at `{CATALOG}`: {error}; regenerate it with catalog/upstream/generate.py"
         )
     });
     serde_json::from_str(&text)
-        .unwrap_or_else(|error| panic!("upstream's catalog at `{}` is not valid JSON: {error}", path.display()))
+        .unwrap_or_else(|error| panic!("upstream's catalog at `{CATALOG}` is not valid JSON: {error}"))
 }
 
 /// The string member `key` of `value`, or a panic naming what is malformed.

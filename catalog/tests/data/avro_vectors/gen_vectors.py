@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates vectors.json: Avro bytes that upstream openedx-events writes, for every serializable event.
 
-For each event with an Avro schema in ../../../../../shared/upstream/catalog.json (73 of the 75; the two
+For each event with an Avro schema in catalog/upstream/catalog.json (73 of the 75; the two
 certificate-config events carry a file and have none), this builds payloads of upstream's own attrs classes
 from their type annotations, in several variants, and records what upstream's event bus does with them:
 
@@ -34,10 +34,9 @@ Every vector is checked here too: fastavro reads the bytes back to the same reco
 AvroSignalDeserializer turns them into event data equal to the original (except where upstream itself drops
 falsy values of fields that have defaults).
 
-Set up (Python 3.11):
-    pip install --ignore-requires-python openedx-events fastavro 'django<5.3'
+Set up: `bash .ci/setup` makes the repository's virtual environment (target/venv) with the pinned packages.
 Regenerate, from the workspace root:
-    python3 catalog/tests/data/avro_vectors/gen_vectors.py
+    target/venv/bin/python catalog/tests/data/avro_vectors/gen_vectors.py
 The output is deterministic: running it twice gives the same file.
 """
 
@@ -45,7 +44,6 @@ import importlib
 import io
 import json
 import math
-import os
 import pkgutil
 import sys
 import typing
@@ -77,7 +75,7 @@ from openedx_events.tooling import OpenEdxPublicSignal  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUTPUT = HERE / "vectors.json"
-CATALOG = Path(os.environ.get("OPENEDX_UPSTREAM_CATALOG", HERE.parents[4] / "shared" / "upstream" / "catalog.json"))
+CATALOG = HERE.parents[2] / "upstream" / "catalog.json"
 
 LONGS = [2**63 - 1, -(2**63), 0, -1, 1]
 DOUBLES = [0.0, -0.0, 1e308, 5e-324, 1 / 3]
