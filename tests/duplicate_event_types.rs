@@ -29,11 +29,11 @@ pub struct Fine {
 #[test]
 fn duplicates_are_reported_and_not_looked_up() {
     let duplicates = openedx_events::check_registry().unwrap_err();
-    assert_eq!(duplicates.len(), 1);
-    assert_eq!(duplicates[0].event_type, "org.openedx.testing.duplicate.clash.v1");
-    assert_eq!(duplicates[0].definitions, ["duplicate_event_types::one::CLASH", "duplicate_event_types::two::CLASH"]);
+    assert_eq!(duplicates.0.len(), 1);
+    assert_eq!(duplicates.0[0].event_type, "org.openedx.testing.duplicate.clash.v1");
+    assert_eq!(duplicates.0[0].definitions, ["duplicate_event_types::one::CLASH", "duplicate_event_types::two::CLASH"]);
     assert_eq!(
-        duplicates[0].to_string(),
+        duplicates.0[0].to_string(),
         "event type `org.openedx.testing.duplicate.clash.v1` is defined by more than one signal: \
          duplicate_event_types::one::CLASH, duplicate_event_types::two::CLASH"
     );

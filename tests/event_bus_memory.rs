@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use openedx_events::event_bus::{
-    EventBusSettings, InMemoryEventBus, PRODUCER_RECEIVER_NAME, ProducerConfig, start_producing,
+    InMemoryEventBus, PRODUCER_RECEIVER_NAME, ProducerConfig, RetryPolicy, start_producing,
 };
 use openedx_events::{EventData, EventsMetadata, openedx_event, receiver};
 use serde_json::json;
@@ -66,7 +66,7 @@ fn config() -> ProducerConfig {
 
 #[test]
 fn configured_events_are_produced_consumed_and_not_produced_again() {
-    let bus = InMemoryEventBus::with_settings(EventBusSettings::default().with_topic_prefix("test"));
+    let bus = InMemoryEventBus::new().with_topic_prefix("test");
     let guard = start_producing(&config(), Arc::new(bus.clone()));
 
     let event = LoggedIn { learner: Learner { username: "ada".into(), id: 7 } };
@@ -92,8 +92,8 @@ fn configured_events_are_produced_consumed_and_not_produced_again() {
 
 #[test]
 fn failing_receivers_are_retried_then_dead_lettered_without_blocking_the_rest() {
-    let settings = EventBusSettings { max_attempts: 3, retry_backoff: Duration::from_millis(1), ..Default::default() };
-    let bus = InMemoryEventBus::with_settings(settings);
+    let bus =
+        InMemoryEventBus::new().with_retry_policy(RetryPolicy { max_attempts: 3, backoff: Duration::from_millis(1) });
     let _guard = start_producing(&config(), Arc::new(bus.clone()));
     for n in 0..4 {
         MEM_FLAKY.send_event(Flaky { n });

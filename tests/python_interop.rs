@@ -14,17 +14,14 @@
 
 use std::any::Any;
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use std::path::PathBuf;
+
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use openedx_events::event_bus::redis::{RedisConsumer, RedisProducer, StartFrom, dead_letters};
-use openedx_events::event_bus::{
-    EventBusSettings, FIELD_NAMES, ProducerConfig, message_fields, parse_message_fields, start_producing,
-};
+use openedx_events::event_bus::{FIELD_NAMES, ProducerConfig, message_fields, parse_message_fields, start_producing};
 use openedx_events::keys::{CourseKey, UsageKey};
 use openedx_events::{AnySignal, EventData, EventField, EventsMetadata, OpenEdxPublicSignal, ReceiverId};
 use openedx_events_catalog::content_authoring::data::{CourseCatalogData, CourseScheduleData, XBlockData};
@@ -40,154 +37,30 @@ use openedx_events_catalog::learning::signals::{
     CourseEnrollmentCreated, CourseNotificationRequested, FORUM_THREAD_CREATED, ForumThreadCreated,
     PERSISTENT_GRADE_SUMMARY_CHANGED, PersistentGradeSummaryChanged,
 };
+use openedx_events_redis::{RedisConsumer, RedisProducer, RedisSettings, StartFrom, dead_letters};
+use openedx_events_test_support::python::python;
+use openedx_events_test_support::{RedisScratch, redis_url};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const SETUP: &str = "run `bash .ci/setup`: it makes the virtual environment `target/venv` with upstream's \
-    pinned packages (or set OPENEDX_EVENTS_PYTHON to an interpreter that has them); see tests/python_interop/README.md";
-
-/// The interpreter the tests run: `OPENEDX_EVENTS_PYTHON`, else the repository's virtual environment.
-fn python_executable() -> String {
-    std::env::var("OPENEDX_EVENTS_PYTHON")
-        .ok()
-        .filter(|path| !path.is_empty())
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/venv/bin/python").to_owned())
+/// The scripts of this suite.
+fn scripts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_interop")
 }
 
-/// How long one script may run before it is killed.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(40);
-
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+/// Runs a script of `python_interop/` and returns the JSON lines it printed.
+fn run(script: &str, args: &[&str]) -> Vec<Value> {
+    let python = python();
+    python.require(&["walrus", "edx-event-bus-redis"]);
+    python.run_json_lines(&scripts_dir().join(script), &scripts_dir(), args)
 }
 
-/// Settings with a prefix unique to this test run; deletes the prefix's streams when dropped.
-struct Scratch {
-    settings: EventBusSettings,
-    connection: redis::Connection,
-}
-
-impl Scratch {
-    fn new(test: &str) -> Scratch {
-        let prefix = format!("oe-interop-{test}-{}-{}", std::process::id(), Uuid::new_v4().simple());
-        let settings = EventBusSettings {
-            redis_url: Some(redis_url()),
-            topic_prefix: Some(prefix),
-            poll_timeout: Duration::from_millis(200),
-            retry_backoff: Duration::from_millis(1),
-            ..Default::default()
-        };
-        let client = redis::Client::open(redis_url()).expect("REDIS_URL is a Redis URL");
-        let connection = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap_or_else(|e| panic!("these tests need Redis at {} (set REDIS_URL): {e}", redis_url()));
-        Scratch { settings, connection }
-    }
-
-    fn prefix(&self) -> &str {
-        self.settings.topic_prefix.as_deref().unwrap_or_default()
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let pattern = format!("{}-*", self.prefix());
-        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut self.connection).unwrap_or_default();
-        if !keys.is_empty() {
-            let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query(&mut self.connection);
-        }
-    }
-}
-
-/// The Python interpreter, checked once to have upstream's packages.
-struct Python {
-    executable: String,
-    /// `openedx-events`' version, which Python sends as `sourcelib`.
-    openedx_events_version: Vec<u32>,
-}
-
-fn python() -> &'static Python {
-    static PYTHON: OnceLock<Python> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let executable = python_executable();
-        let probe = "import importlib.metadata as m, django, fastavro, walrus, openedx_events, opaque_keys; \
-            m.version('edx-event-bus-redis'); print(m.version('openedx-events'))";
-        let output = Command::new(&executable)
-            .args(["-c", probe])
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run `{executable}` ({e}): {SETUP}"));
-        assert!(
-            output.status.success(),
-            "`{executable}` lacks a package: {}\n{SETUP}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-        let version = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        let openedx_events_version = version
-            .split('.')
-            .map(str::parse)
-            .collect::<Result<_, _>>()
-            .unwrap_or_else(|e| panic!("openedx-events version {version:?} is not numeric ({e}): {SETUP}"));
-        Python { executable, openedx_events_version }
-    })
-}
-
-impl Python {
-    /// Runs a script of `python_interop/` and returns the JSON lines it printed; panics with its
-    /// output if it fails or runs too long.
-    fn run(&self, script: &str, args: &[&str]) -> Vec<Value> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python_interop");
-        let stdout = self.run_script(&dir.join(script), &dir, args);
-        stdout
-            .lines()
-            .filter(|line| !line.trim().is_empty())
-            .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{script} printed {line:?}: {e}")))
-            .collect()
-    }
-
-    /// Runs a script in `dir` and returns what it printed on stdout; panics with its output if it
-    /// fails or runs too long.
-    fn run_script(&self, path: &Path, dir: &Path, args: &[&str]) -> String {
-        let script = path.display();
-        let mut child = Command::new(&self.executable)
-            .arg(path)
-            .args(args)
-            .current_dir(dir)
-            .env("PYTHONDONTWRITEBYTECODE", "1")
-            .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot run `{}` ({e}): {SETUP}", self.executable));
-        let drain = |mut pipe: Box<dyn Read + Send>| {
-            std::thread::spawn(move || {
-                let mut text = String::new();
-                let _ = pipe.read_to_string(&mut text);
-                text
-            })
-        };
-        let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-        let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-        let deadline = Instant::now() + SCRIPT_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("waiting for the script") {
-                break Some(status);
-            }
-            if Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
-        match status {
-            Some(status) if status.success() => {}
-            Some(status) => panic!("{script} failed ({status})\n--- stdout\n{stdout}--- stderr\n{stderr}"),
-            None => panic!("{script} ran longer than {SCRIPT_TIMEOUT:?}\n--- stdout\n{stdout}--- stderr\n{stderr}"),
-        }
-        stdout
-    }
+/// Settings for a test's own corner of Redis.
+fn settings(scratch: &RedisScratch) -> RedisSettings {
+    let mut settings = RedisSettings::default().with_url(redis_url()).with_topic_prefix(scratch.prefix());
+    settings.poll_timeout = Duration::from_millis(200);
+    settings.retry.backoff = Duration::from_millis(1);
+    settings
 }
 
 /// An event a receiver of this process got.
@@ -269,8 +142,8 @@ fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, micros: u32) -> DateTim
 
 #[test]
 fn events_from_the_python_producer_are_dispatched_by_our_consumer() {
-    let python = python();
-    let mut scratch = Scratch::new("py-to-rust");
+    let mut scratch = RedisScratch::new("py-to-rust");
+    let settings = settings(&scratch);
     let capture = Capture::new(true)
         .on(&COURSE_ENROLLMENT_CREATED)
         .on(&COURSE_DISCUSSIONS_CHANGED)
@@ -280,19 +153,15 @@ fn events_from_the_python_producer_are_dispatched_by_our_consumer() {
         .on(&XBLOCK_PUBLISHED)
         .on(&COURSE_CATALOG_INFO_CHANGED);
 
-    let sent = python.run("python_producer.py", &["--redis-url", &redis_url(), "--topic-prefix", scratch.prefix()]);
+    let sent = run("python_producer.py", &["--redis-url", &redis_url(), "--topic-prefix", scratch.prefix()]);
     let event_types: std::collections::BTreeSet<&str> = sent.iter().map(|line| text(line, "event_type")).collect();
     assert!(sent.len() >= 8 && event_types.len() >= 6, "the producer sent too little: {sent:?}");
 
     for (topic, count) in topics(&sent) {
         // On the wire: upstream's eight fields in our order, and our writer reproduces each
         // entry byte for byte from what our reader made of it.
-        let entries: Vec<(String, Vec<Vec<u8>>)> = redis::cmd("XRANGE")
-            .arg(scratch.settings.full_topic(&topic))
-            .arg("-")
-            .arg("+")
-            .query(&mut scratch.connection)
-            .unwrap();
+        let entries: Vec<(String, Vec<Vec<u8>>)> =
+            redis::cmd("XRANGE").arg(scratch.stream(&topic)).arg("-").arg("+").query(scratch.connection()).unwrap();
         assert_eq!(entries.len(), count, "{topic}");
         for (id, flat) in entries {
             let fields: Vec<(Vec<u8>, Vec<u8>)> =
@@ -308,16 +177,20 @@ fn events_from_the_python_producer_are_dispatched_by_our_consumer() {
             assert_eq!(written, fields, "entry {id} as we would write it");
         }
 
-        let mut consumer =
-            RedisConsumer::new(scratch.settings.clone(), &topic, "rust-interop", "rust-1", StartFrom::Beginning)
-                .unwrap();
+        let mut consumer = RedisConsumer::builder(settings.clone())
+            .topic(&topic)
+            .group("rust-interop")
+            .consumer_name("rust-1")
+            .start(StartFrom::Beginning)
+            .build()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(15);
         let mut handled = 0;
         while handled < count {
             assert!(Instant::now() < deadline, "{topic}: handled {handled} of {count} messages");
             handled += consumer.poll().unwrap();
         }
-        let letters = dead_letters(&scratch.settings, &topic).unwrap();
+        let letters = dead_letters(&settings, &topic).unwrap();
         let errors: Vec<&str> = letters.iter().map(|letter| letter.error.as_str()).collect();
         assert!(errors.is_empty(), "{topic}: messages were dead-lettered: {errors:#?}");
         assert_eq!(consumer.stats().delivered, count as u64, "{topic}");
@@ -338,7 +211,7 @@ fn events_from_the_python_producer_are_dispatched_by_our_consumer() {
         assert_eq!(got.metadata, expected);
         assert!(got.metadata.from_event_bus(), "{event_type} was not marked as coming from the bus");
         assert_eq!(got.metadata.source, "openedx/python-lms/web");
-        assert_eq!(&*got.metadata.sourcelib, python.openedx_events_version.as_slice());
+        assert_eq!(&*got.metadata.sourcelib, python().openedx_events_version());
         assert_json_eq(&got.data, &line["data"], &format!("data of {event_type} {}", expected.id));
         payloads.push(got.payload);
     }
@@ -391,9 +264,9 @@ struct Expected {
 
 #[test]
 fn events_from_our_producer_are_consumed_by_the_python_consumer() {
-    let python = python();
-    let scratch = Scratch::new("rust-to-py");
-    let producer = Arc::new(RedisProducer::new(scratch.settings.clone()).unwrap());
+    let scratch = RedisScratch::new("rust-to-py");
+    let settings = settings(&scratch);
+    let producer = Arc::new(RedisProducer::new(settings.clone()).unwrap());
     let topic_of = |event_type: &str| if event_type.contains(".content_authoring.") { "authoring" } else { "learning" };
     let routes = [
         (COURSE_ENROLLMENT_CREATED.event_type(), "enrollment.course.course_key"),
@@ -550,7 +423,7 @@ fn events_from_our_producer_are_consumed_by_the_python_consumer() {
     thread.user_forums_roles = vec!["Student".into(), "Community TA".into()];
     thread.options = BTreeMap::from([("followed".to_owned(), true)]);
     let thread = ForumThreadCreated { thread };
-    let stream = scratch.settings.full_topic("learning");
+    let stream = settings.full_topic("learning");
     producer
         .send_to_stream(&stream, &grade_metadata, &PERSISTENT_GRADE_SUMMARY_CHANGED.encode_avro(&grade).unwrap())
         .unwrap();
@@ -560,7 +433,7 @@ fn events_from_our_producer_are_consumed_by_the_python_consumer() {
 
     let learning = expected.iter().filter(|e| e.topic == "learning").count();
     let authoring = expected.len() - learning;
-    let received = python.run(
+    let received = run(
         "python_consumer.py",
         &[
             "--redis-url",
@@ -602,7 +475,7 @@ fn the_committed_contract_is_what_upstream_gives() {
     let committed_path = catalog_dir.join("catalog.json");
     let committed = std::fs::read_to_string(&committed_path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", committed_path.display()));
-    let generated = python().run_script(&catalog_dir.join("generate.py"), &catalog_dir, &["--stdout"]);
+    let generated = python().run(&catalog_dir.join("generate.py"), &catalog_dir, &["--stdout"]);
     if generated == committed {
         return;
     }

@@ -76,8 +76,7 @@ struct Event {
 
 impl Event {
     fn of(signal: &'static dyn AnySignal) -> Self {
-        let definition = signal.definition();
-        let name = definition.rsplit("::").next().unwrap_or(definition);
+        let name = signal.name();
         // `org.openedx.<subdomain>.…`
         let subdomain = signal.event_type().split('.').nth(2).unwrap_or("other");
         Event { signal, name, subdomain }

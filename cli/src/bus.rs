@@ -1,7 +1,7 @@
 //! The event bus commands, on the Redis Streams backend: `produce` (upstream's `produce_event`
 //! management command), `consume` (upstream's `consume_events`) and `dead-letters`.
 //!
-//! Every command reads the event bus settings as a service does (`EventBusSettings::from_env`),
+//! Every command reads the event bus settings as a service does (`RedisSettings::from_env`),
 //! with `--redis-url` and `--topic-prefix` taking precedence over their variables.
 
 use std::any::Any;
@@ -11,13 +11,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub(crate) use openedx_events::event_bus::redis::StartFrom;
-use openedx_events::event_bus::redis::{self, DeadLetter, RedisConsumer, RedisProducer};
 use openedx_events::event_bus::{
-    ConsumeError, EventBusConsumer, EventBusSettings, ProduceError, ShutdownHandle, dead_letter_stream,
-    resolve_key_field,
+    ConsumeError, EventBusConsumer, ProduceError, ShutdownHandle, dead_letter_topic, resolve_key_field,
 };
 use openedx_events::{AnySignal, BoxError, EventsMetadata, ReceiverId};
+pub(crate) use openedx_events_redis::StartFrom;
+use openedx_events_redis::{DeadLetter, RedisConsumer, RedisProducer, RedisSettings};
 use serde_json::{Value, json};
 
 use crate::commands::{emit, json_to_avro, note, serializable};
@@ -45,17 +44,17 @@ pub(crate) struct Connection {
 impl Connection {
     /// The settings from the environment, with the command line's URL and prefix over them; an
     /// error when there is no Redis URL at all.
-    fn settings(&self) -> Result<EventBusSettings, CliError> {
-        let mut settings = EventBusSettings::from_env().map_err(|error| CliError::BusSettings(error.to_string()))?;
+    fn settings(&self) -> Result<RedisSettings, CliError> {
+        let mut settings = RedisSettings::from_env().map_err(|error| CliError::BusSettings(error.to_string()))?;
         if let Some(url) = &self.redis_url {
-            settings.redis_url = Some(url.clone());
+            settings.url = Some(url.as_str().into());
         }
         if let Some(prefix) = &self.topic_prefix {
             settings.topic_prefix = Some(prefix.clone()).filter(|prefix| !prefix.is_empty());
         }
-        match settings.redis_url.as_deref() {
-            None | Some("") => Err(CliError::NoRedisUrl),
-            Some(_) => Ok(settings),
+        match &settings.url {
+            Some(url) if !url.expose().is_empty() => Ok(settings),
+            _ => Err(CliError::NoRedisUrl),
         }
     }
 }
@@ -79,15 +78,12 @@ pub(crate) fn produce(
         resolve_key_field(signal.data(), path).map(drop).map_err(|reason| CliError::KeyField {
             path: path.to_owned(),
             event_type: signal.event_type(),
-            reason,
+            reason: reason.to_string(),
         })?;
     }
     let settings = connection.settings()?;
     let event_data = json_to_avro(signal, input)?;
-    // What `generate_signal_metadata` gives: a new id, now, this service and host, and the
-    // signal's minor version.
-    let mut metadata = EventsMetadata::new(signal.event_type());
-    metadata.minorversion = signal.minor_version();
+    let metadata = signal.generate_signal_metadata(None);
     let url = redacted_url(&settings);
     let full_topic = settings.full_topic(topic);
     let producer = RedisProducer::new(settings).map_err(|error| produce_error(&url, error))?;
@@ -125,9 +121,13 @@ pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &
     };
     let url = redacted_url(&settings);
     let consumer_name = options.consumer_name.clone().unwrap_or_else(default_consumer_name);
-    let mut consumer =
-        RedisConsumer::new(settings, &options.topic, &options.group_id, &consumer_name, options.start.clone())
-            .map_err(|error| consume_error(&url, error))?;
+    let mut consumer = RedisConsumer::builder(settings)
+        .topic(&options.topic)
+        .group(&options.group_id)
+        .consumer_name(&consumer_name)
+        .start(options.start.clone())
+        .build()
+        .map_err(|error| consume_error(&url, error))?;
     let shutdown = consumer.shutdown_handle();
     if let Err(error) = stop_on_signals(shutdown.clone()) {
         note(notes, &format!("Ctrl-C will not stop the consumer cleanly: {error}"));
@@ -181,14 +181,15 @@ pub(crate) fn dead_letters(
     let settings = connection.settings()?;
     let url = redacted_url(&settings);
     let full_topic = settings.full_topic(topic);
-    let stream = dead_letter_stream(&full_topic);
-    let letters = redis::dead_letters(&settings, topic).map_err(|error| consume_error(&url, error))?;
+    let stream = dead_letter_topic(&full_topic);
+    let letters = openedx_events_redis::dead_letters(&settings, topic).map_err(|error| consume_error(&url, error))?;
     if redrive {
         if let Some(id) = ids.iter().find(|id| !letters.iter().any(|letter| letter.id == **id)) {
             return Err(CliError::UnknownDeadLetter { id: id.clone(), stream });
         }
         let only = if ids.is_empty() { None } else { Some(ids) };
-        let count = redis::redrive(&settings, topic, only).map_err(|error| consume_error(&url, error))?;
+        let count =
+            openedx_events_redis::redrive(&settings, topic, only).map_err(|error| consume_error(&url, error))?;
         let plural = if count == 1 { "" } else { "s" };
         return emit(out, format!("re-drove {count} dead letter{plural} to `{full_topic}`\n").as_bytes());
     }
@@ -216,19 +217,8 @@ pub(crate) fn dead_letters(
 }
 
 /// The Redis URL with its password masked, to name it in errors.
-fn redacted_url(settings: &EventBusSettings) -> String {
-    let url = settings.redis_url.as_deref().unwrap_or_default();
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(user, _password)| user);
-            let masked = if user_info.contains(':') { format!("{user}:***") } else { "***".to_owned() };
-            format!("{scheme}://{masked}@{host}{path}")
-        }
-        None => url.to_owned(),
-    }
+fn redacted_url(settings: &RedisSettings) -> String {
+    settings.url.as_ref().map(ToString::to_string).unwrap_or_default()
 }
 
 fn produce_error(url: &str, error: ProduceError) -> CliError {
@@ -430,18 +420,18 @@ mod tests {
         assert!(resolve_key_field(data, "enrollment.course.course_key").is_ok());
         assert!(resolve_key_field(data, "enrollment.created_by.pii.username").is_ok(), "through an `Option`");
         assert_eq!(
-            resolve_key_field(data, "enrollment.course.key"),
-            Err("`CourseData` has no field `key` (its fields: `course_key`, `display_name`, `start`, `end`)".to_owned())
+            resolve_key_field(data, "enrollment.course.key").unwrap_err().to_string(),
+            "`CourseData` has no field `key` (its fields: `course_key`, `display_name`, `start`, `end`)"
         );
         assert_eq!(
-            resolve_key_field(data, "enrollment.mode.name"),
-            Err("`mode` is a `String`, which has no fields".to_owned())
+            resolve_key_field(data, "enrollment.mode.name").unwrap_err().to_string(),
+            "`mode` is a `String`, which has no fields"
         );
     }
 
     #[test]
     fn passwords_are_masked_in_urls() {
-        let url = |url: &str| redacted_url(&EventBusSettings::default().with_redis_url(url));
+        let url = |url: &str| redacted_url(&RedisSettings::default().with_url(url));
         assert_eq!(url("redis://127.0.0.1:6379/0"), "redis://127.0.0.1:6379/0");
         assert_eq!(url("redis://user:secret@host:6379/0"), "redis://user:***@host:6379/0");
         assert_eq!(url("redis://:secret@host"), "redis://:***@host");

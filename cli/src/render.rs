@@ -7,7 +7,7 @@ use openedx_events::avro::schema_file_contents;
 use openedx_events::{AnySignal, DataDescription, FieldDescription, FieldType};
 use serde_json::{Value, json};
 
-use crate::lookup::{name_of, subdomain_of};
+use crate::lookup::subdomain_of;
 
 /// The events as a table with a header row, columns aligned with spaces, no trailing spaces.
 pub(crate) fn table(signals: &[&'static dyn AnySignal]) -> String {
@@ -16,7 +16,7 @@ pub(crate) fn table(signals: &[&'static dyn AnySignal]) -> String {
         .map(|signal| {
             [
                 signal.event_type().to_owned(),
-                name_of(*signal).to_owned(),
+                signal.name().to_owned(),
                 subdomain_of(*signal).to_owned(),
                 signal.minor_version().to_string(),
                 signal.event_key_field().unwrap_or("-").to_owned(),
@@ -56,7 +56,7 @@ pub(crate) fn events_json(signals: &[&'static dyn AnySignal]) -> Value {
         .map(|signal| {
             json!({
                 "event_type": signal.event_type(),
-                "name": name_of(*signal),
+                "name": signal.name(),
                 "subdomain": subdomain_of(*signal),
                 "minor_version": signal.minor_version(),
                 "key_field": signal.event_key_field(),
@@ -73,7 +73,7 @@ pub(crate) fn events_json(signals: &[&'static dyn AnySignal]) -> Value {
 pub(crate) fn details(signal: &'static dyn AnySignal) -> String {
     let payload = signal.data();
     let mut text = String::new();
-    let _ = writeln!(text, "{}\n", name_of(signal));
+    let _ = writeln!(text, "{}\n", signal.name());
     let facts = [
         ("Event type", signal.event_type().to_owned()),
         ("Subdomain", subdomain_of(signal).to_owned()),

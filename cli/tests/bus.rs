@@ -5,14 +5,15 @@
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use openedx_events::EventsMetadata;
 use openedx_events::event_bus::{FIELD_NAMES, parse_message_fields};
 // Links the catalog, so that the tests can look its events up as the binary does.
 use openedx_events_catalog as _;
+use openedx_events_test_support::{RedisScratch, redis_url};
 use serde_json::{Value, json};
 
 mod common;
@@ -23,43 +24,24 @@ const ENROLLMENT_CREATED: &str = "org.openedx.learning.course.enrollment.created
 const LOGIN_COMPLETED: &str = "org.openedx.learning.auth.session.login.completed.v1";
 /// The longest a command may run before the test fails.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
-/// The variables the commands read; cleared so that the machine's own do not leak in.
-const BUS_VARIABLES: [&str; 8] = [
-    "EVENT_BUS_REDIS_CONNECTION_URL",
-    "EVENT_BUS_TOPIC_PREFIX",
-    "EVENT_BUS_REDIS_STREAM_MAX_LEN",
-    "EVENT_BUS_REDIS_CONSUMER_POLL_TIMEOUT",
-    "EVENT_BUS_REDIS_CONSUMER_POLL_FAILURE_SLEEP",
-    "EVENT_BUS_REDIS_CONSUMER_CONSECUTIVE_ERRORS_LIMIT",
-    "EVENTS_SERVICE_NAME",
-    "SERVICE_VARIANT",
-];
+/// The variables the commands read besides the Redis settings'; all are cleared so that the
+/// machine's own do not leak in.
+const SERVICE_VARIABLES: [&str; 2] = ["EVENTS_SERVICE_NAME", "SERVICE_VARIANT"];
 
 /// A stream entry's fields, in order.
 type Fields = Vec<(Vec<u8>, Vec<u8>)>;
-
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
 
 /// One test's corner of Redis: a topic prefix of its own, and a connection to look at the
 /// streams; every stream under the prefix is deleted on drop.
 struct Bus {
     prefix: String,
-    connection: redis::Connection,
+    redis: RedisScratch,
 }
 
 impl Bus {
     fn new(test: &str) -> Bus {
-        static COUNT: AtomicUsize = AtomicUsize::new(0);
-        let nanos = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos();
-        let prefix =
-            format!("oe-cli-test-{test}-{}-{nanos}-{}", std::process::id(), COUNT.fetch_add(1, Ordering::SeqCst));
-        let client = redis::Client::open(redis_url()).expect("REDIS_URL is a Redis URL");
-        let connection = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap_or_else(|e| panic!("these tests need Redis at {} (set REDIS_URL): {e}", redis_url()));
-        Bus { prefix, connection }
+        let redis = RedisScratch::new(&format!("cli-{test}"));
+        Bus { prefix: redis.prefix().to_owned(), redis }
     }
 
     /// The binary with `args`, the URL and this test's prefix in the environment.
@@ -82,11 +64,11 @@ impl Bus {
     }
 
     fn entries(&mut self, stream: &str) -> Vec<(String, Fields)> {
-        redis::cmd("XRANGE").arg(stream).arg("-").arg("+").query(&mut self.connection).unwrap()
+        redis::cmd("XRANGE").arg(stream).arg("-").arg("+").query(self.redis.connection()).unwrap()
     }
 
     fn len(&mut self, stream: &str) -> usize {
-        redis::cmd("XLEN").arg(stream).query(&mut self.connection).unwrap()
+        redis::cmd("XLEN").arg(stream).query(self.redis.connection()).unwrap()
     }
 
     /// Produces the enrollment with the command; returns the stream entry id it printed.
@@ -98,21 +80,11 @@ impl Bus {
     }
 }
 
-impl Drop for Bus {
-    fn drop(&mut self) {
-        let keys: Vec<String> =
-            redis::cmd("KEYS").arg(format!("{}-*", self.prefix)).query(&mut self.connection).unwrap_or_default();
-        if !keys.is_empty() {
-            let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query(&mut self.connection);
-        }
-    }
-}
-
 /// The binary with `args` and none of the bus variables.
 fn bare_command(args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for variable in BUS_VARIABLES {
+    for variable in openedx_events_redis::ENV_VARS.into_iter().chain(SERVICE_VARIABLES) {
         command.env_remove(variable);
     }
     command
@@ -476,7 +448,7 @@ fn dead_letters_are_listed_and_redriven() {
         .iter()
         .map(|(name, value)| (*name, value.to_vec()))
         .collect();
-    let raw_id: String = redis::cmd("XADD").arg(&stream).arg("*").arg(&raw).query(&mut bus.connection).unwrap();
+    let raw_id: String = redis::cmd("XADD").arg(&stream).arg("*").arg(&raw).query(bus.redis.connection()).unwrap();
     bus.produce_enrollment("enrollments");
 
     let output = bus

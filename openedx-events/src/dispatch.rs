@@ -1,11 +1,15 @@
-//! What happens to each receiver when an event is sent: failures and panics are caught and
-//! reported per receiver, so one receiver never stops the others.
+//! The dispatch loop and its outcomes: every receiver of an event runs, its error or panic is
+//! caught and reported in its own [`ReceiverResponse`], so one receiver never stops the others
+//! (unless the sender asked failures to reach it).
 
 use std::any::Any;
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::metadata::EventsMetadata;
+use crate::receiver::{DynamicReceivers, TypedReceiver};
 
 /// The error type a receiver's `Result` is turned into.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -78,32 +82,6 @@ pub struct SendEventError {
     pub completed: Vec<ReceiverResponse>,
 }
 
-/// What a receiver may return: `()` or `Result<(), E>` with `E` convertible into a boxed error.
-#[diagnostic::on_unimplemented(
-    message = "a receiver must return `()` or `Result<(), E>`, not `{Self}`",
-    label = "this return type is not allowed for a receiver",
-    note = "`E` may be any type that converts into `Box<dyn std::error::Error + Send + Sync>`, such as `String`, `&'static str` or an error type"
-)]
-pub trait ReceiverReturn {
-    /// The receiver's outcome as a `Result`.
-    fn into_receiver_result(self) -> Result<(), BoxError>;
-}
-
-impl ReceiverReturn for () {
-    fn into_receiver_result(self) -> Result<(), BoxError> {
-        Ok(())
-    }
-}
-
-// Not recommended, so that `Result<(), i32>` is reported with `ReceiverReturn`'s message rather
-// than as a missing `From<i32>` for `Box<dyn Error>`.
-#[diagnostic::do_not_recommend]
-impl<E: Into<BoxError>> ReceiverReturn for Result<(), E> {
-    fn into_receiver_result(self) -> Result<(), BoxError> {
-        self.map_err(Into::into)
-    }
-}
-
 /// Runs one receiver, turning an error or a panic into a [`ReceiverError`].
 #[inline]
 pub(crate) fn call_guarded(call: impl FnOnce() -> Result<(), BoxError>) -> Result<(), ReceiverError> {
@@ -124,4 +102,72 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     } else {
         "the panic carried no message".to_owned()
     }
+}
+
+/// Runs the receivers of one event: first the `#[receiver]` functions, then those connected at
+/// run time. With `stop_at_failure`, the first failure ends the loop and is returned.
+pub(crate) fn run_receivers<E>(
+    event_type: &'static str,
+    statics: &[&'static TypedReceiver<E>],
+    dynamic: &DynamicReceivers<E>,
+    data: &E,
+    metadata: &EventsMetadata,
+    stop_at_failure: bool,
+) -> Result<Vec<ReceiverResponse>, SendEventError> {
+    let dynamic = dynamic.snapshot();
+    let mut responses = Vec::with_capacity(statics.len() + dynamic.len());
+    for receiver in statics {
+        let result = call_guarded(|| (receiver.handler())(data, metadata));
+        settle(event_type, &mut responses, Cow::Borrowed(receiver.name()), result, metadata, stop_at_failure)?;
+    }
+    for (name, handler) in dynamic {
+        let result = call_guarded(|| handler(data, metadata));
+        settle(event_type, &mut responses, name, result, metadata, stop_at_failure)?;
+    }
+    Ok(responses)
+}
+
+/// Adds what a receiver did to the responses; a failure is logged, and ends the sending if
+/// `stop_at_failure`.
+#[inline]
+fn settle(
+    event_type: &'static str,
+    responses: &mut Vec<ReceiverResponse>,
+    receiver: Cow<'static, str>,
+    result: Result<(), ReceiverError>,
+    metadata: &EventsMetadata,
+    stop_at_failure: bool,
+) -> Result<(), SendEventError> {
+    match result {
+        Ok(()) => {
+            responses.push(ReceiverResponse { receiver, result: Ok(()) });
+            Ok(())
+        }
+        Err(error) => failed(event_type, responses, receiver, error, metadata, stop_at_failure),
+    }
+}
+
+/// The failure path of [`settle`], kept out of the way of the successes.
+#[cold]
+#[inline(never)]
+fn failed(
+    event_type: &'static str,
+    responses: &mut Vec<ReceiverResponse>,
+    receiver: Cow<'static, str>,
+    error: ReceiverError,
+    metadata: &EventsMetadata,
+    stop_at_failure: bool,
+) -> Result<(), SendEventError> {
+    tracing::error!(
+        event_type,
+        event_id = %metadata.id,
+        receiver = %receiver,
+        "receiver of an Open edX event failed: {error}"
+    );
+    if stop_at_failure {
+        let completed = std::mem::take(responses);
+        return Err(SendEventError { event_type, receiver, error, completed });
+    }
+    responses.push(ReceiverResponse { receiver, result: Err(error) });
+    Ok(())
 }

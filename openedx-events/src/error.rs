@@ -69,6 +69,12 @@ pub struct DuplicateEventType {
     pub definitions: Vec<&'static str>,
 }
 
+/// Every event type that more than one signal in this program declares, from
+/// [`check_registry`](crate::check_registry).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} event types are defined more than once: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct DuplicateEventTypes(pub Vec<DuplicateEventType>);
+
 /// Why looking an event type up failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -4,13 +4,13 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::avro::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind, JsonError};
 use crate::data::{EventField, FieldType};
-use crate::python::{Isoformat, parse_isoformat};
+use crate::isoformat::{Isoformat, isoformat_utc, parse_isoformat_utc, parse_python_time};
 
 impl EventField for String {
     const TYPE: &'static FieldType = &FieldType::String;
@@ -139,137 +139,6 @@ impl EventField for DateTime<Utc> {
             Some(time) => Ok(time),
             None => parse_python_time(text).map_err(JsonError::new),
         }
-    }
-}
-
-/// What [`Isoformat`] writes, digit by digit into a buffer (with its length): `core::fmt`'s
-/// padded integers cost several times more, and times are the bulk of encoding most events.
-/// `None` for what only `Isoformat` handles: years outside 0 to 9999 and leap seconds.
-#[inline]
-fn isoformat_utc(time: &DateTime<Utc>) -> Option<([u8; 32], usize)> {
-    fn digits(out: &mut [u8], mut value: u32) {
-        for byte in out.iter_mut().rev() {
-            *byte = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    }
-    let naive = time.naive_utc();
-    let year = u32::try_from(naive.year()).ok().filter(|year| *year <= 9999)?;
-    let micros = naive.nanosecond() / 1000;
-    if micros >= 1_000_000 {
-        return None;
-    }
-    let mut text = *b"0000-00-00T00:00:00.000000+00:00";
-    digits(&mut text[0..4], year);
-    digits(&mut text[5..7], naive.month());
-    digits(&mut text[8..10], naive.day());
-    digits(&mut text[11..13], naive.hour());
-    digits(&mut text[14..16], naive.minute());
-    digits(&mut text[17..19], naive.second());
-    if micros == 0 {
-        // No fraction: the offset moves up.
-        text.copy_within(26..32, 19);
-        Some((text, 25))
-    } else {
-        digits(&mut text[20..26], micros);
-        Some((text, 32))
-    }
-}
-
-/// Reads the form that Python's `isoformat()` and ours write for a UTC time,
-/// `YYYY-MM-DDTHH:MM:SS[.ffffff]+00:00`, without the general parser. `None` for anything else,
-/// which [`parse_python_time`] then reads or refuses; where this returns a time, it is the one
-/// `parse_python_time` returns.
-#[inline]
-fn parse_isoformat_utc(bytes: &[u8]) -> Option<DateTime<Utc>> {
-    // Eight bytes at a time: each word is checked against a layout, `d` for an ASCII digit and
-    // any other byte for itself. The words overlap where the lengths require.
-    const DATE: Layout = Layout::new(b"dddd-dd-");
-    const CLOCK: Layout = Layout::new(b"ddTdd:dd");
-    const SECONDS: Layout = Layout::new(b"dd:dd:dd");
-    const FRACTION: Layout = Layout::new(b".dddddd+");
-    const OFFSET: Layout = Layout::new(b"dd+00:00");
-    let head: &[u8; 25] = bytes.first_chunk()?;
-    let fits = DATE.fits(head, 0) & CLOCK.fits(head, 8) & SECONDS.fits(head, 11);
-    let micros = match bytes.len() {
-        25 if fits & OFFSET.fits(head, 17) => 0,
-        32 if fits && FRACTION.fits(bytes, 19) & OFFSET.fits(bytes, 24) => {
-            let digit = |at: usize| u32::from(bytes[at] - b'0');
-            ((digit(20) * 10 + digit(21)) * 10 + digit(22)) * 1000 + (digit(23) * 10 + digit(24)) * 10 + digit(25)
-        }
-        _ => return None,
-    };
-    // Every digit is checked; the layout makes each value at most 9999 or 99.
-    let two = |at: usize| u32::from(head[at] - b'0') * 10 + u32::from(head[at + 1] - b'0');
-    let year = two(0) * 100 + two(2);
-    // Year 0 is outside Python's range; `parse_python_time` says so.
-    if year == 0 {
-        return None;
-    }
-    let (hour, minute, second) = (two(11), two(14), two(17));
-    if hour >= 24 || minute >= 60 || second >= 60 {
-        return None;
-    }
-    let date = NaiveDate::from_ymd_opt(year as i32, two(5), two(8))?;
-    let time = NaiveTime::from_num_seconds_from_midnight_opt((hour * 60 + minute) * 60 + second, micros * 1000)?;
-    Some(date.and_time(time).and_utc())
-}
-
-/// Eight bytes of a fixed text layout: where digits go, and the other bytes.
-#[derive(Clone, Copy)]
-struct Layout {
-    /// `0xff` in the bytes that must be ASCII digits.
-    digits: u64,
-    /// The other bytes, and 0 in those of the digits.
-    others: u64,
-}
-
-impl Layout {
-    /// `b'd'` marks a digit.
-    const fn new(layout: &[u8; 8]) -> Layout {
-        let mut digits = [0; 8];
-        let mut others = [0; 8];
-        let mut i = 0;
-        while i < 8 {
-            if layout[i] == b'd' {
-                digits[i] = 0xff;
-            } else {
-                others[i] = layout[i];
-            }
-            i += 1;
-        }
-        Layout { digits: u64::from_le_bytes(digits), others: u64::from_le_bytes(others) }
-    }
-
-    /// Whether the eight bytes at `at` (which must be in `bytes`) follow the layout.
-    #[inline(always)]
-    fn fits(self, bytes: &[u8], at: usize) -> bool {
-        const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
-        const ZEROS: u64 = 0x3030_3030_3030_3030;
-        const SIXES: u64 = 0x0606_0606_0606_0606;
-        let Some(word) = bytes.get(at..).and_then(<[u8]>::first_chunk::<8>) else {
-            return false;
-        };
-        let word = u64::from_le_bytes(*word);
-        let digits = word & self.digits;
-        // A digit is 0x30 to 0x39: its high nibble is 3, and stays 3 once 6 is added. A byte
-        // whose high nibble is not 3 fails the first test; only such a byte can carry into the
-        // next one in the second.
-        (word & !self.digits) == self.others
-            && (digits & HIGH) == (ZEROS & self.digits)
-            && (digits.wrapping_add(SIXES & self.digits) & HIGH) == (ZEROS & self.digits)
-    }
-}
-
-/// Reads a time as [`parse_isoformat`] does, and refuses one whose UTC value is outside Python's
-/// years 1 to 9999 (`0000-06-01`, or `9999-12-31T23:00:00-05:00` once moved to UTC): Python
-/// cannot hold it in UTC, and our isoformat of it would not be read back, by Python or by us.
-fn parse_python_time(text: &str) -> Result<DateTime<Utc>, String> {
-    let time = parse_isoformat(text).map_err(|e| e.to_string())?;
-    if (1..=9999).contains(&time.year()) {
-        Ok(time)
-    } else {
-        Err(format!("invalid ISO 8601 time {text:?}: in UTC it is outside Python's years 1 to 9999"))
     }
 }
 
@@ -439,118 +308,6 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-
-    /// Times across the range, with and without microseconds, and the edges of the fast paths.
-    fn times() -> Vec<DateTime<Utc>> {
-        let mut times = Vec::new();
-        for (year, month, day, hour, minute, second) in [
-            (1, 1, 1, 0, 0, 0),
-            (999, 12, 31, 23, 59, 59),
-            (1970, 1, 1, 0, 0, 0),
-            (2024, 2, 29, 12, 34, 56),
-            (2024, 5, 1, 9, 5, 7),
-            (9999, 12, 31, 23, 59, 59),
-        ] {
-            let time = Utc.with_ymd_and_hms(year, month, day, hour, minute, second).unwrap();
-            for micros in [0, 1, 10, 500_000, 789_012, 999_999] {
-                times.push(time + chrono::Duration::microseconds(micros));
-            }
-            // Nanoseconds Python cannot hold are dropped, as `Isoformat` drops them.
-            times.push(time + chrono::Duration::nanoseconds(1_500));
-        }
-        times
-    }
-
-    #[test]
-    fn fast_isoformat_is_isoformat() {
-        for time in times() {
-            let (text, len) = isoformat_utc(&time).unwrap();
-            assert_eq!(std::str::from_utf8(&text[..len]).unwrap(), Isoformat(&time).to_string());
-        }
-        // What the fast path leaves to `Isoformat`: a leap second, years outside 0 to 9999.
-        let leap = NaiveDate::from_ymd_opt(2016, 12, 31).unwrap().and_hms_micro_opt(23, 59, 59, 1_500_000).unwrap();
-        assert_eq!(isoformat_utc(&leap.and_utc()), None);
-        assert_eq!(isoformat_utc(&Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap()), None);
-        assert_eq!(isoformat_utc(&Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap()), None);
-        assert!(isoformat_utc(&Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap()).is_some());
-    }
-
-    #[test]
-    fn fast_parse_agrees_with_the_general_parser() {
-        for time in times() {
-            let text = Isoformat(&time).to_string();
-            let expected = parse_python_time(&text).unwrap();
-            assert_eq!(parse_isoformat_utc(text.as_bytes()), Some(expected), "{text}");
-        }
-        // Left to the general parser, which reads some and refuses the others.
-        for text in [
-            "2024-05-01T12:00:00Z",
-            "2024-05-01T12:00:00+02:00",
-            "2024-05-01T12:00:00.5+00:00",
-            "2024-05-01 12:00:00+00:00",
-            "0000-05-01T12:00:00+00:00",
-            "2024-02-30T12:00:00+00:00",
-            "2024-05-01T24:00:00+00:00",
-            "2024-05-01T12:00:60+00:00",
-            "2024-05-01T12:00:00.1234567+00:00",
-            "2024-05-01T12:00:00,123456+00:00",
-            "2024-05-01T12:00:00+00:00\u{0}",
-            "+024-05-01T12:00:00+00:00",
-            "2024-05-01T12:00:00-00:00",
-        ] {
-            assert_eq!(parse_isoformat_utc(text.as_bytes()), None, "{text}");
-        }
-    }
-
-    #[test]
-    fn fast_parse_agrees_on_edited_and_edge_texts() {
-        // Small edits of valid times: where the fast path reads a time, the general parser
-        // reads the same one.
-        let mut seed: u64 = 0x1234_5678;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let bases: Vec<String> = times().iter().map(|time| Isoformat(time).to_string()).collect();
-        let alphabet = b"0123456789:-T+.Z /;\x2f\xff\x00";
-        for _ in 0..200_000 {
-            let mut bytes = bases[(next() % bases.len() as u64) as usize].as_bytes().to_vec();
-            for _ in 0..1 + next() % 3 {
-                let at = (next() % bytes.len() as u64) as usize;
-                match next() % 8 {
-                    0 => drop(bytes.remove(at)),
-                    1 => bytes.insert(at, alphabet[(next() % alphabet.len() as u64) as usize]),
-                    2 => bytes[at] = (next() & 0xff) as u8,
-                    _ => bytes[at] = alphabet[(next() % alphabet.len() as u64) as usize],
-                }
-            }
-            if let Some(time) = parse_isoformat_utc(&bytes) {
-                let text = std::str::from_utf8(&bytes).unwrap();
-                assert_eq!(parse_python_time(text), Ok(time), "{text}");
-            }
-        }
-        // Each field at and past its limits: the fast path reads exactly the valid ones.
-        for year in [0, 1, 4, 100, 400, 1900, 2000, 2023, 2024, 9999] {
-            for month in 0..=13 {
-                for day in 0..=32 {
-                    for (hour, minute, second) in [(0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60)] {
-                        for (fraction, micros) in [("", 0), (".000000", 0), (".999999", 999_999), (".000001", 1)] {
-                            let text = format!(
-                                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}+00:00"
-                            );
-                            let expected = NaiveDate::from_ymd_opt(year, month, day)
-                                .filter(|_| year >= 1)
-                                .and_then(|date| date.and_hms_micro_opt(hour, minute, second, micros))
-                                .map(|time| time.and_utc());
-                            assert_eq!(parse_isoformat_utc(text.as_bytes()), expected, "{text}");
-                        }
-                    }
-                }
-            }
-        }
-    }
 
     fn read_time(text: &[u8]) -> Result<DateTime<Utc>, DecodeError> {
         let mut bytes = Vec::new();

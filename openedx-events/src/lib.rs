@@ -69,21 +69,28 @@ mod dispatch;
 mod error;
 pub mod event_bus;
 mod fields;
-pub mod keys;
+mod hooks;
+mod isoformat;
+mod json_dumps;
 mod metadata;
-mod python;
+mod receiver;
 mod registry;
 mod signal;
+pub mod suggest;
 pub mod testing;
 
+/// Open edX's opaque keys (course, usage and library keys): the `openedx-opaque-keys` crate.
+pub use openedx_opaque_keys as keys;
+
 pub use crate::data::{DataDescription, EventData, EventField, FieldDescription, FieldType};
-pub use crate::dispatch::{BoxError, ReceiverError, ReceiverResponse, ReceiverReturn, SendEventError};
-pub use crate::error::{DuplicateEventType, LookupError, MetadataError, UnknownEventType};
+pub use crate::dispatch::{BoxError, ReceiverError, ReceiverResponse, SendEventError};
+pub use crate::error::{DuplicateEventType, DuplicateEventTypes, LookupError, MetadataError, UnknownEventType};
 pub use crate::metadata::{EventsMetadata, service_name, set_service_name};
+pub use crate::receiver::{ErasedReceiverFn, ReceiverId, ReceiverReturn};
 pub use crate::registry::{
     all_events, check_registry, get_signal_by_type, similar_event_types, try_get_signal_by_type,
 };
-pub use crate::signal::{AnySignal, CodecError, ErasedReceiverFn, OpenEdxPublicSignal, OutgoingEvent, ReceiverId};
+pub use crate::signal::{AnySignal, CodecError, OpenEdxPublicSignal, OutgoingEvent};
 /// The derive shares its name with the trait, as serde's `Serialize` does.
 pub use openedx_events_derive::EventData;
 pub use openedx_events_derive::{openedx_event, receiver};

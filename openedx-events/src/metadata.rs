@@ -13,7 +13,8 @@ use uuid::timestamp::context::ContextV1;
 use uuid::{Timestamp, Uuid};
 
 use crate::error::MetadataError;
-use crate::python::{Isoformat, parse_isoformat, write_json_string};
+use crate::isoformat::{Isoformat, parse_isoformat};
+use crate::json_dumps::write_json_string;
 
 /// The metadata of one event: what it is, when and where it happened, and who sent it.
 ///

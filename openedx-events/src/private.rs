@@ -5,9 +5,10 @@ pub use core::{concat, module_path, stringify};
 pub use inventory;
 
 pub use crate::data::{DataDescription, EventData, EventField, FieldDescription, FieldType};
-pub use crate::dispatch::{BoxError, ReceiverReturn};
+pub use crate::dispatch::BoxError;
 pub use crate::metadata::EventsMetadata;
-pub use crate::registry::{CarriesPayload, StaticReceiver, StaticSignal, TypedReceiver};
+pub use crate::receiver::{CarriesPayload, ReceiverReturn, StaticReceiver, TypedReceiver};
+pub use crate::registry::StaticSignal;
 pub use crate::signal::OpenEdxPublicSignal;
 
 pub use crate::avro::{AvroReader, AvroWriter, DecodeError, JsonError};

@@ -3,17 +3,17 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 
 use crate::avro::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind, JsonError, UnserializableEvent};
 use crate::data::{DataDescription, EventData};
-use crate::dispatch::{BoxError, ReceiverError, ReceiverResponse, ReceiverReturn, SendEventError, call_guarded};
+use crate::dispatch::{ReceiverResponse, SendEventError, run_receivers};
+use crate::hooks;
 use crate::metadata::EventsMetadata;
-use crate::registry::TypedReceiver;
-use crate::testing;
+use crate::receiver::{DynHandler, DynamicReceivers, ErasedReceiverFn, ReceiverId, ReceiverReturn, TypedReceiver};
 
 /// An Open edX event type: its identity, its payload type `E`, and the receivers that react to
 /// it.
@@ -42,22 +42,6 @@ pub struct OpenEdxPublicSignal<E: EventData> {
     avro_schema: OnceLock<Result<String, UnserializableEvent>>,
 }
 
-type DynHandler<E> = Arc<dyn Fn(&E, &EventsMetadata) -> Result<(), BoxError> + Send + Sync>;
-
-/// A receiver connected at run time: its id, its name and the closure.
-type DynamicReceiver<E> = (ReceiverId, Cow<'static, str>, DynHandler<E>);
-
-struct DynamicReceivers<E> {
-    // Lets a send skip the lock entirely while nothing is connected at run time.
-    count: AtomicUsize,
-    list: RwLock<Vec<DynamicReceiver<E>>>,
-}
-
-/// Identifies a receiver connected with [`connect`](OpenEdxPublicSignal::connect), to
-/// [`disconnect`](OpenEdxPublicSignal::disconnect) it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ReceiverId(u64);
-
 impl<E: EventData> OpenEdxPublicSignal<E> {
     /// Not public API: signals are made by `#[openedx_event]`.
     #[doc(hidden)]
@@ -75,7 +59,7 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
             enabled: AtomicBool::new(true),
             allow_failure: AtomicBool::new(false),
             statics: OnceLock::new(),
-            dynamic: DynamicReceivers { count: AtomicUsize::new(0), list: RwLock::new(Vec::new()) },
+            dynamic: DynamicReceivers::new(),
             avro_schema: OnceLock::new(),
         }
     }
@@ -104,6 +88,17 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     /// Where the signal is defined: `module::path::NAME`.
     pub fn definition(&self) -> &'static str {
         self.definition
+    }
+
+    /// The signal's name, such as `COURSE_ENROLLMENT_CREATED`: the last part of its
+    /// [`definition`](Self::definition), and upstream's name for the same signal.
+    pub fn name(&self) -> &'static str {
+        self.definition.rsplit("::").next().unwrap_or(self.definition)
+    }
+
+    /// The signal's address, which identifies it to the hooks.
+    pub(crate) fn address(&self) -> usize {
+        (self as *const Self).addr()
     }
 
     /// The event's Avro schema, exactly the string upstream's `AvroSignalSerializer` gives
@@ -192,7 +187,7 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     }
 
     /// Stops the signal: until [`enable`](Self::enable), sending runs no receiver and returns no
-    /// responses. This is process-wide; in tests prefer [`testing::isolate_events`], which
+    /// responses. This is process-wide; in tests prefer [`crate::testing::isolate_events`], which
     /// affects only the calling thread.
     pub fn disable(&self) {
         self.enabled.store(false, Ordering::Relaxed);
@@ -217,13 +212,8 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
         F: Fn(&E, &EventsMetadata) -> R + Send + Sync + 'static,
         R: ReceiverReturn,
     {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
-        let id = ReceiverId(NEXT_ID.fetch_add(1, Ordering::Relaxed));
         let handler: DynHandler<E> = Arc::new(move |data, metadata| receiver(data, metadata).into_receiver_result());
-        let mut list = self.dynamic.list.write().unwrap_or_else(PoisonError::into_inner);
-        list.push((id, name.into(), handler));
-        self.dynamic.count.store(list.len(), Ordering::Release);
-        id
+        self.dynamic.connect(name.into(), handler)
     }
 
     /// Attaches a type-erased receiver, which gets the payload as `&dyn Any`; what
@@ -235,25 +225,20 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     /// Detaches a receiver attached with [`connect`](Self::connect); false if it was not
     /// attached.
     pub fn disconnect(&self, id: ReceiverId) -> bool {
-        let mut list = self.dynamic.list.write().unwrap_or_else(PoisonError::into_inner);
-        let before = list.len();
-        list.retain(|(other, _, _)| *other != id);
-        self.dynamic.count.store(list.len(), Ordering::Release);
-        list.len() != before
+        self.dynamic.disconnect(id)
     }
 
     /// The names of the receivers that an event sent now would reach.
     pub fn receivers(&'static self) -> Vec<Cow<'static, str>> {
         let mut names: Vec<Cow<'static, str>> =
             self.static_receivers().iter().map(|r| Cow::Borrowed(r.name())).collect();
-        let list = self.dynamic.list.read().unwrap_or_else(PoisonError::into_inner);
-        names.extend(list.iter().map(|(_, name, _)| name.clone()));
+        names.extend(self.dynamic.names());
         names
     }
 
     /// The `#[receiver]` functions of this signal, found once.
     fn static_receivers(&'static self) -> &'static [&'static TypedReceiver<E>] {
-        self.statics.get_or_init(|| crate::registry::receivers_of(self))
+        self.statics.get_or_init(|| crate::receiver::receivers_of(self))
     }
 
     fn dispatch(
@@ -263,86 +248,13 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     ) -> Result<Vec<ReceiverResponse>, SendEventError> {
         let OutgoingEvent { data, time, metadata, .. } = outgoing;
         let metadata = metadata.unwrap_or_else(|| self.generate_signal_metadata(time));
-        let result = if self.is_enabled() && testing::is_allowed(self.event_type) {
-            self.run_receivers(&data, &metadata, stop_at_failure)
+        let result = if self.is_enabled() && hooks::allows(self.event_type) {
+            run_receivers(self.event_type, self.static_receivers(), &self.dynamic, &data, &metadata, stop_at_failure)
         } else {
             Ok(Vec::new())
         };
-        testing::record(self, data, metadata);
+        hooks::record(self.address(), data, metadata);
         result
-    }
-
-    fn run_receivers(
-        &'static self,
-        data: &E,
-        metadata: &EventsMetadata,
-        stop_at_failure: bool,
-    ) -> Result<Vec<ReceiverResponse>, SendEventError> {
-        let statics = self.static_receivers();
-        let dynamic = if self.dynamic.count.load(Ordering::Acquire) == 0 {
-            Vec::new()
-        } else {
-            // Call outside the lock, so a receiver may connect or disconnect receivers.
-            let list = self.dynamic.list.read().unwrap_or_else(PoisonError::into_inner);
-            list.iter().map(|(_, name, handler)| (name.clone(), Arc::clone(handler))).collect()
-        };
-        let mut responses = Vec::with_capacity(statics.len() + dynamic.len());
-        for receiver in statics {
-            let result = call_guarded(|| (receiver.handler())(data, metadata));
-            self.settle(&mut responses, Cow::Borrowed(receiver.name()), result, metadata, stop_at_failure)?;
-        }
-        if !dynamic.is_empty() {
-            for (name, handler) in dynamic {
-                let result = call_guarded(|| handler(data, metadata));
-                self.settle(&mut responses, name, result, metadata, stop_at_failure)?;
-            }
-        }
-        Ok(responses)
-    }
-
-    /// Adds what a receiver did to the responses; a failure is logged, and ends the sending if
-    /// `stop_at_failure`.
-    #[inline]
-    fn settle(
-        &self,
-        responses: &mut Vec<ReceiverResponse>,
-        receiver: Cow<'static, str>,
-        result: Result<(), ReceiverError>,
-        metadata: &EventsMetadata,
-        stop_at_failure: bool,
-    ) -> Result<(), SendEventError> {
-        match result {
-            Ok(()) => {
-                responses.push(ReceiverResponse { receiver, result: Ok(()) });
-                Ok(())
-            }
-            Err(error) => self.failed(responses, receiver, error, metadata, stop_at_failure),
-        }
-    }
-
-    /// The failure path of [`settle`](Self::settle), kept out of the way of the successes.
-    #[cold]
-    #[inline(never)]
-    fn failed(
-        &self,
-        responses: &mut Vec<ReceiverResponse>,
-        receiver: Cow<'static, str>,
-        error: ReceiverError,
-        metadata: &EventsMetadata,
-        stop_at_failure: bool,
-    ) -> Result<(), SendEventError> {
-        tracing::error!(
-            event_type = self.event_type,
-            event_id = %metadata.id,
-            receiver = %receiver,
-            "receiver of an Open edX event failed: {error}"
-        );
-        if stop_at_failure {
-            let completed = std::mem::take(responses);
-            return Err(SendEventError { event_type: self.event_type, receiver, error, completed });
-        }
-        responses.push(ReceiverResponse { receiver, result: Err(error) });
-        Ok(())
     }
 }
 
@@ -404,10 +316,6 @@ impl<E: EventData> OutgoingEvent<E> {
     }
 }
 
-/// A receiver that takes any signal's payload as `&dyn Any`, for code that works across
-/// signals, such as the event bus producer.
-pub type ErasedReceiverFn = Arc<dyn Fn(&dyn Any, &EventsMetadata) -> Result<(), BoxError> + Send + Sync>;
-
 /// Why JSON could not be turned into an event's Avro bytes.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -441,6 +349,10 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
     fn data(&self) -> &'static DataDescription;
     /// See [`OpenEdxPublicSignal::definition`].
     fn definition(&self) -> &'static str;
+    /// See [`OpenEdxPublicSignal::name`].
+    fn name(&self) -> &'static str;
+    /// See [`OpenEdxPublicSignal::generate_signal_metadata`].
+    fn generate_signal_metadata(&self, time: Option<DateTime<Utc>>) -> EventsMetadata;
     /// See [`OpenEdxPublicSignal::avro_schema`].
     fn avro_schema(&self) -> Result<&str, &UnserializableEvent>;
     /// Reads Avro bytes of this event into its JSON form (upstream's record dict).
@@ -514,6 +426,12 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
     }
     fn definition(&self) -> &'static str {
         self.definition
+    }
+    fn name(&self) -> &'static str {
+        OpenEdxPublicSignal::name(self)
+    }
+    fn generate_signal_metadata(&self, time: Option<DateTime<Utc>>) -> EventsMetadata {
+        OpenEdxPublicSignal::generate_signal_metadata(self, time)
     }
     fn avro_schema(&self) -> Result<&str, &UnserializableEvent> {
         OpenEdxPublicSignal::avro_schema(self)

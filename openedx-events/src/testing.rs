@@ -25,40 +25,16 @@
 //!
 //! Events sent from other threads, such as threads a test spawns, are not isolated or captured.
 
-use std::any::Any;
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::data::EventData;
 use crate::error::UnknownEventType;
+use crate::hooks::{self, HookId, Recorded};
 use crate::metadata::EventsMetadata;
 use crate::registry::unknown_event_type;
 use crate::signal::OpenEdxPublicSignal;
-
-/// How many isolation and capture guards are alive in the whole process; while none is, sending
-/// skips the thread-local look-ups altogether.
-static ACTIVE_GUARDS: AtomicUsize = AtomicUsize::new(0);
-
-/// A live capture on this thread: its guard's id, the signal's address, and its event list
-/// (a `Captured<E>` behind `dyn Any`).
-type CaptureSlot = (u64, usize, Rc<dyn Any>);
-
-thread_local! {
-    static ISOLATIONS: RefCell<Vec<(u64, BTreeSet<&'static str>)>> = const { RefCell::new(Vec::new()) };
-    static CAPTURES: RefCell<Vec<CaptureSlot>> = const { RefCell::new(Vec::new()) };
-    static NEXT_GUARD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-}
-
-fn next_guard_id() -> u64 {
-    NEXT_GUARD.with(|next| {
-        let id = next.get();
-        next.set(id + 1);
-        id
-    })
-}
 
 /// While the guard lives, events sent from this thread reach their receivers only if their type
 /// is in the list (upstream's `OpenEdxEventsTestMixin` with `ENABLED_OPENEDX_EVENTS`). The
@@ -80,40 +56,22 @@ where
             None => return Err(unknown_event_type(event_type)),
         };
     }
-    let id = next_guard_id();
-    ISOLATIONS.with(|isolations| isolations.borrow_mut().push((id, allowed)));
-    ACTIVE_GUARDS.fetch_add(1, Ordering::SeqCst);
-    Ok(EventsIsolation { id, _not_send: PhantomData })
+    Ok(EventsIsolation { id: hooks::install_filter(allowed), _not_send: PhantomData })
 }
 
 /// Isolation from [`isolate_events`]; dropping it ends the isolation.
 #[must_use = "isolation ends when the guard is dropped"]
 #[derive(Debug)]
 pub struct EventsIsolation {
-    id: u64,
+    id: HookId,
     // The isolation belongs to the thread that made it.
     _not_send: PhantomData<*const ()>,
 }
 
 impl Drop for EventsIsolation {
     fn drop(&mut self) {
-        ISOLATIONS.with(|isolations| isolations.borrow_mut().retain(|(id, _)| *id != self.id));
-        ACTIVE_GUARDS.fetch_sub(1, Ordering::SeqCst);
+        hooks::remove(self.id);
     }
-}
-
-/// Whether an isolation on this thread lets this event type through.
-#[inline]
-pub(crate) fn is_allowed(event_type: &str) -> bool {
-    if ACTIVE_GUARDS.load(Ordering::Relaxed) == 0 {
-        return true;
-    }
-    ISOLATIONS
-        .try_with(|isolations| match isolations.borrow().last() {
-            Some((_, allowed)) => allowed.contains(event_type),
-            None => true,
-        })
-        .unwrap_or(true)
 }
 
 /// One event that a [`Capture`] saw.
@@ -125,30 +83,28 @@ pub struct CapturedEvent<E> {
     pub metadata: EventsMetadata,
 }
 
-type Captured<E> = RefCell<Vec<CapturedEvent<E>>>;
-
 /// Records every event this signal sends from this thread while the capture lives, whether or
 /// not it is enabled or isolated away. Receivers still run as usual.
 pub fn capture<E: EventData>(signal: &'static OpenEdxPublicSignal<E>) -> Capture<E> {
-    let id = next_guard_id();
-    let events: Rc<Captured<E>> = Rc::new(RefCell::new(Vec::new()));
-    let erased: Rc<dyn Any> = events.clone();
-    CAPTURES.with(|captures| captures.borrow_mut().push((id, signal_address(signal), erased)));
-    ACTIVE_GUARDS.fetch_add(1, Ordering::SeqCst);
+    let events: Rc<Recorded<E>> = Rc::default();
+    let id = hooks::install_recorder(signal.address(), events.clone());
     Capture { id, events }
 }
 
 /// The events a signal sent, from [`capture`]; dropping it ends the capture.
 #[must_use = "the capture ends when it is dropped"]
 pub struct Capture<E: 'static> {
-    id: u64,
-    events: Rc<Captured<E>>,
+    id: HookId,
+    events: Rc<Recorded<E>>,
 }
 
 impl<E> Capture<E> {
     /// Takes the events captured so far, oldest first; the capture goes on.
     pub fn take(&self) -> Vec<CapturedEvent<E>> {
         std::mem::take(&mut *self.events.borrow_mut())
+            .into_iter()
+            .map(|(data, metadata)| CapturedEvent { data, metadata })
+            .collect()
     }
 
     /// How many events were captured and not yet taken.
@@ -165,7 +121,11 @@ impl<E> Capture<E> {
 impl<E: Clone> Capture<E> {
     /// A copy of the events captured so far, oldest first.
     pub fn events(&self) -> Vec<CapturedEvent<E>> {
-        self.events.borrow().clone()
+        self.events
+            .borrow()
+            .iter()
+            .map(|(data, metadata)| CapturedEvent { data: data.clone(), metadata: metadata.clone() })
+            .collect()
     }
 }
 
@@ -177,30 +137,6 @@ impl<E> std::fmt::Debug for Capture<E> {
 
 impl<E: 'static> Drop for Capture<E> {
     fn drop(&mut self) {
-        // `try_with`: the thread may be tearing its locals down already.
-        let _ = CAPTURES.try_with(|captures| captures.borrow_mut().retain(|(id, _, _)| *id != self.id));
-        ACTIVE_GUARDS.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-fn signal_address<E: EventData>(signal: &OpenEdxPublicSignal<E>) -> usize {
-    (signal as *const OpenEdxPublicSignal<E>).addr()
-}
-
-/// Hands a sent event to the newest capture of its signal on this thread, if any.
-#[inline]
-pub(crate) fn record<E: EventData>(signal: &OpenEdxPublicSignal<E>, data: E, metadata: EventsMetadata) {
-    if ACTIVE_GUARDS.load(Ordering::Relaxed) == 0 {
-        return;
-    }
-    let address = signal_address(signal);
-    let sink = CAPTURES
-        .try_with(|captures| {
-            captures.borrow().iter().rev().find(|(_, signal, _)| *signal == address).map(|(_, _, sink)| Rc::clone(sink))
-        })
-        .ok()
-        .flatten();
-    if let Some(events) = sink.as_deref().and_then(|sink| sink.downcast_ref::<Captured<E>>()) {
-        events.borrow_mut().push(CapturedEvent { data, metadata });
+        hooks::remove(self.id);
     }
 }

@@ -45,3 +45,18 @@ pub struct UseTheEventBusDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/reference/producer-config.md")]
 pub struct ProducerConfigDoctests;
+
+/// docs/architecture.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/architecture.md")]
+pub struct ArchitectureDoctests;
+
+/// opaque-keys/README.md
+#[cfg(doctest)]
+#[doc = include_str!("../../opaque-keys/README.md")]
+pub struct OpaqueKeysReadmeDoctests;
+
+/// catalog/README.md
+#[cfg(doctest)]
+#[doc = include_str!("../../catalog/README.md")]
+pub struct CatalogReadmeDoctests;

@@ -52,7 +52,7 @@ pub fn schema_value(event_type: &str, data: &DataDescription) -> Result<Value, U
 
 /// The schema as upstream's string: `json.dumps(schema, sort_keys=True)`.
 pub fn schema_string(event_type: &str, data: &DataDescription) -> Result<String, UnserializableEvent> {
-    schema_value(event_type, data).map(|value| crate::python::json_dumps(&value))
+    schema_value(event_type, data).map(|value| crate::json_dumps::json_dumps(&value))
 }
 
 /// The name upstream's `generate_avro_schemas` gives an event's stored schema: the event type
@@ -64,7 +64,7 @@ pub fn schema_file_name(event_type: &str) -> String {
 /// The stored schema file's contents as upstream's `generate_avro_schemas` writes them:
 /// `json.dumps(schema, indent=2)`, keys in upstream's order, no final newline.
 pub fn schema_file_contents(event_type: &str, data: &DataDescription) -> Result<String, UnserializableEvent> {
-    schema_value(event_type, data).map(|value| crate::python::json_dumps_indented(&value))
+    schema_value(event_type, data).map(|value| crate::json_dumps::json_dumps_indented(&value))
 }
 
 fn field_value(name: &str, ty: Value, optional: bool) -> Value {

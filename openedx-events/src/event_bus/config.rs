@@ -12,6 +12,8 @@
 //! event_key_field = "enrollment.course.course_key"
 //! enabled = true
 //! ```
+//!
+//! (TOML needs the `toml` feature.)
 
 use std::fmt;
 
@@ -20,6 +22,102 @@ use serde_json::{Map, Value};
 use crate::data::{DataDescription, FieldType};
 use crate::registry::{get_signal_by_type, similar_event_types};
 use crate::signal::AnySignal;
+
+/// Every problem found in a configuration or in settings, reported together so that one run
+/// shows them all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}", Lines(.0))]
+pub struct ConfigErrors(Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// The problems, from a non-empty list.
+    pub fn new(errors: Vec<ConfigError>) -> Self {
+        ConfigErrors(errors)
+    }
+
+    /// The problems, in the order they were found.
+    pub fn iter(&self) -> std::slice::Iter<'_, ConfigError> {
+        self.0.iter()
+    }
+
+    /// How many problems there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The problems as a list.
+    pub fn into_vec(self) -> Vec<ConfigError> {
+        self.0
+    }
+}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(error: ConfigError) -> Self {
+        ConfigErrors(vec![error])
+    }
+}
+
+impl IntoIterator for ConfigErrors {
+    type Item = ConfigError;
+    type IntoIter = std::vec::IntoIter<ConfigError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ConfigErrors {
+    type Item = &'a ConfigError;
+    type IntoIter = std::slice::Iter<'a, ConfigError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+struct Lines<'a>(&'a [ConfigError]);
+
+impl fmt::Display for Lines<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            [only] => write!(f, "{only}"),
+            all => {
+                write!(f, "{} configuration problems:", all.len())?;
+                all.iter().try_for_each(|error| write!(f, "\n  - {error}"))
+            }
+        }
+    }
+}
+
+/// Why an event key field is not a path through a payload to a value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyFieldError {
+    /// A record on the path has no field of that name.
+    #[error("`{record}` has no field `{field}` (its fields: {})", .fields.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "))]
+    NoSuchField {
+        /// The record's type name.
+        record: &'static str,
+        /// The segment that is not one of its fields.
+        field: String,
+        /// Its fields.
+        fields: Vec<&'static str>,
+    },
+    /// A segment that is not last names a value that has no fields.
+    #[error("`{field}` is a `{ty}`, which has no fields")]
+    NotARecord {
+        /// The segment.
+        field: String,
+        /// Its type, as a Rust user writes it.
+        ty: String,
+    },
+    /// The path is empty.
+    #[error("the path is empty")]
+    Empty,
+}
 
 /// A problem with the event bus configuration.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -74,15 +172,18 @@ pub enum ConfigError {
         /// The configured path.
         key_field: String,
         /// Where it stops.
-        reason: String,
+        #[source]
+        reason: KeyFieldError,
     },
     /// An environment setting does not parse.
-    #[error("setting `{name}` has an invalid value {value:?}")]
+    #[error("setting `{name}` has an invalid value {value:?}{}", .expected.map(|e| format!("; expected {e}")).unwrap_or_default())]
     InvalidSetting {
         /// The variable.
         name: &'static str,
-        /// Its value.
+        /// Its value, with any secret in it redacted.
         value: String,
+        /// What a valid value looks like, when that helps.
+        expected: Option<&'static str>,
     },
 }
 
@@ -123,11 +224,11 @@ impl fmt::Debug for ProducerConfig {
 
 impl ProducerConfig {
     /// Validates upstream's JSON shape, reporting every problem at once.
-    pub fn from_value(value: &Value) -> Result<ProducerConfig, Vec<ConfigError>> {
+    pub fn from_value(value: &Value) -> Result<ProducerConfig, ConfigErrors> {
         let mut errors = Vec::new();
         let mut events = Vec::new();
         let Some(by_type) = value.as_object() else {
-            return Err(vec![ConfigError::NotAnObject { at: "the top level".to_owned() }]);
+            return Err(ConfigError::NotAnObject { at: "the top level".to_owned() }.into());
         };
         for (event_type, topics) in by_type {
             let Some(signal) = get_signal_by_type(event_type) else {
@@ -150,23 +251,24 @@ impl ProducerConfig {
             }
             events.push((signal, routes));
         }
-        if errors.is_empty() { Ok(ProducerConfig { events }) } else { Err(errors) }
+        if errors.is_empty() { Ok(ProducerConfig { events }) } else { Err(ConfigErrors(errors)) }
     }
 
     /// Parses and validates the JSON form (what `EVENT_BUS_PRODUCER_CONFIG` holds).
-    pub fn from_json(json: &str) -> Result<ProducerConfig, Vec<ConfigError>> {
-        let value: Value = serde_json::from_str(json).map_err(|e| vec![ConfigError::Parse(e.to_string())])?;
+    pub fn from_json(json: &str) -> Result<ProducerConfig, ConfigErrors> {
+        let value: Value = serde_json::from_str(json).map_err(|e| ConfigError::Parse(e.to_string()))?;
         ProducerConfig::from_value(&value)
     }
 
     /// Parses and validates the TOML form (a configuration file).
-    pub fn from_toml(toml: &str) -> Result<ProducerConfig, Vec<ConfigError>> {
+    #[cfg(feature = "toml")]
+    pub fn from_toml(toml: &str) -> Result<ProducerConfig, ConfigErrors> {
         ProducerConfig::from_value(&toml_to_json(toml)?)
     }
 
     /// The configuration in the `EVENT_BUS_PRODUCER_CONFIG` environment variable, `None` when it is
     /// unset.
-    pub fn from_env() -> Result<Option<ProducerConfig>, Vec<ConfigError>> {
+    pub fn from_env() -> Result<Option<ProducerConfig>, ConfigErrors> {
         match std::env::var("EVENT_BUS_PRODUCER_CONFIG") {
             Ok(json) if !json.trim().is_empty() => ProducerConfig::from_json(&json).map(Some),
             _ => Ok(None),
@@ -188,9 +290,10 @@ impl ProducerConfig {
 }
 
 /// A TOML document in upstream's JSON shape.
-pub fn toml_to_json(toml: &str) -> Result<Value, Vec<ConfigError>> {
-    let table: toml::Table = toml.parse().map_err(|e: toml::de::Error| vec![ConfigError::Parse(e.to_string())])?;
-    serde_json::to_value(table).map_err(|e| vec![ConfigError::Parse(e.to_string())])
+#[cfg(feature = "toml")]
+pub fn toml_to_json(toml: &str) -> Result<Value, ConfigErrors> {
+    let table: toml::Table = toml.parse().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+    serde_json::to_value(table).map_err(|e| ConfigError::Parse(e.to_string()).into())
 }
 
 fn topic_config(signal: &'static dyn AnySignal, topic: &str, config: &Value) -> Result<TopicConfig, Vec<ConfigError>> {
@@ -228,23 +331,26 @@ fn topic_config(signal: &'static dyn AnySignal, topic: &str, config: &Value) -> 
 
 /// Follows a dotted path (an event key field) through a payload's nested records to the type it
 /// names; the error says where it stops.
-pub fn resolve_key_field(data: &DataDescription, path: &str) -> Result<&'static FieldType, String> {
+pub fn resolve_key_field(data: &DataDescription, path: &str) -> Result<&'static FieldType, KeyFieldError> {
     let mut record = data;
     let mut segments = path.split('.').peekable();
     while let Some(segment) = segments.next() {
         let Some(field) = record.field(segment) else {
-            let names: Vec<String> = record.fields.iter().map(|f| format!("`{}`", f.name)).collect();
-            return Err(format!("`{}` has no field `{segment}` (its fields: {})", record.name, names.join(", ")));
+            return Err(KeyFieldError::NoSuchField {
+                record: record.name,
+                field: segment.to_owned(),
+                fields: record.fields.iter().map(|f| f.name).collect(),
+            });
         };
         if segments.peek().is_none() {
             return Ok(field.ty);
         }
         match field.ty.without_optional() {
             FieldType::Record(inner) => record = inner,
-            other => return Err(format!("`{segment}` is a `{other}`, which has no fields")),
+            other => return Err(KeyFieldError::NotARecord { field: segment.to_owned(), ty: other.to_string() }),
         }
     }
-    Err("the path is empty".to_owned())
+    Err(KeyFieldError::Empty)
 }
 
 /// Combines two configurations in upstream's JSON shape as upstream's `merge_producer_configs`
@@ -309,6 +415,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "toml")]
     fn toml_reads_into_the_json_shape() {
         let value =
             toml_to_json("[\"org.openedx.learning.x.y.v1\".topic-a]\nevent_key_field = \"a.b\"\nenabled = true\n")
@@ -317,6 +424,6 @@ mod tests {
             value,
             json!({"org.openedx.learning.x.y.v1": {"topic-a": {"event_key_field": "a.b", "enabled": true}}})
         );
-        assert!(matches!(toml_to_json("not = [toml").unwrap_err()[0], ConfigError::Parse(_)));
+        assert!(matches!(toml_to_json("not = [toml").unwrap_err().into_vec()[0], ConfigError::Parse(_)));
     }
 }

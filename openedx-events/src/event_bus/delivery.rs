@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::Duration;
 
+use super::RetryPolicy;
 use super::message::{UnusableMessage, parse_message_fields};
+use crate::metadata::EventsMetadata;
 use crate::registry::{get_signal_by_type, similar_event_types};
 
 /// The outcome of dispatching one message.
@@ -19,13 +20,18 @@ pub enum Delivery {
     Unusable(UnusableMessage),
 }
 
-/// Dispatches the message in these stream fields to the local receivers of its signal, with the
-/// producer's metadata (so receivers see it came from the bus).
-pub fn deliver(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
-    let (metadata, event_data) = match parse_message_fields(fields) {
-        Ok(parsed) => parsed,
-        Err(unusable) => return Delivery::Unusable(unusable),
-    };
+/// Dispatches the message in these stream fields (see [`parse_message_fields`]) as [`deliver`]
+/// does.
+pub fn deliver_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
+    match parse_message_fields(fields) {
+        Ok((metadata, event_data)) => deliver(metadata, &event_data),
+        Err(unusable) => Delivery::Unusable(unusable),
+    }
+}
+
+/// Dispatches a received message to the local receivers of its signal, with the producer's
+/// metadata (so receivers see it came from the bus).
+pub fn deliver(metadata: EventsMetadata, event_data: &[u8]) -> Delivery {
     let Some(signal) = get_signal_by_type(&metadata.event_type) else {
         let mut reason = format!("no signal of type `{}` in this program", metadata.event_type);
         let similar = similar_event_types(&metadata.event_type);
@@ -36,7 +42,7 @@ pub fn deliver(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
     };
     // A signal that lets failures through (`allow_send_event_failure`) panics on them; that is a
     // failed delivery here, not a dead consumer.
-    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata(metadata, &event_data)));
+    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata(metadata, event_data)));
     let responses = match sent {
         Ok(Ok(responses)) => responses,
         Ok(Err(error)) => return Delivery::Unusable(UnusableMessage(error.to_string())),
@@ -58,22 +64,22 @@ pub fn deliver(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
     }
 }
 
-/// Delivers a message, retrying with doubling pauses while receivers fail, up to `max_attempts`
-/// in all. Returns the last outcome and how many attempts were made. `stop` is checked before
-/// each retry so that a shutdown is not held up by back-off.
+/// Delivers a message (each call of `attempt` is one delivery), retrying with doubling pauses
+/// while receivers fail, up to the policy's attempts in all. Returns the last outcome and how
+/// many attempts were made. `stop` is checked before each retry so that a shutdown is not held
+/// up by back-off.
 pub fn deliver_with_retries(
-    fields: &[(Vec<u8>, Vec<u8>)],
-    max_attempts: u32,
-    backoff: Duration,
+    mut attempt: impl FnMut() -> Delivery,
+    policy: &RetryPolicy,
     stop: &dyn Fn() -> bool,
 ) -> (Delivery, u32) {
     let mut attempts = 0;
-    let mut pause = backoff;
+    let mut pause = policy.backoff;
     loop {
         attempts += 1;
-        let outcome = deliver(fields);
+        let outcome = attempt();
         match outcome {
-            Delivery::ReceiversFailed(ref reason) if attempts < max_attempts.max(1) && !stop() => {
+            Delivery::ReceiversFailed(ref reason) if attempts < policy.max_attempts.max(1) && !stop() => {
                 tracing::warn!(attempt = attempts, "retrying an event bus message: {reason}");
                 std::thread::sleep(pause);
                 pause = pause.saturating_mul(2);

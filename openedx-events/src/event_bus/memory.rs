@@ -5,14 +5,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
-use super::delivery::{Delivery, deliver_with_retries};
+use super::delivery::{Delivery, deliver_fields, deliver_with_retries};
 use super::message::message_fields;
 use super::{
-    ConsumeError, EventBusConsumer, EventBusProducer, EventBusSettings, ProduceError, ShutdownHandle,
-    dead_letter_stream,
+    ConsumeError, EventBusConsumer, EventBusProducer, OutgoingMessage, ProduceError, RetryPolicy, ShutdownHandle,
+    dead_letter_topic, full_topic,
 };
-use crate::metadata::EventsMetadata;
-use crate::signal::AnySignal;
 
 /// One message kept by an [`InMemoryEventBus`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,11 +27,17 @@ struct Topics {
     arrived: Condvar,
 }
 
+#[derive(Debug, Default)]
+struct Settings {
+    topic_prefix: Option<String>,
+    retry: RetryPolicy,
+}
+
 /// An event bus in memory: a producer, and a source of consumers. Clones share the same topics.
 #[derive(Clone, Default)]
 pub struct InMemoryEventBus {
     topics: Arc<Topics>,
-    settings: Arc<EventBusSettings>,
+    settings: Arc<Settings>,
 }
 
 impl std::fmt::Debug for InMemoryEventBus {
@@ -48,9 +52,25 @@ impl InMemoryEventBus {
         Self::default()
     }
 
-    /// An empty bus with these settings (topic prefix, retries).
-    pub fn with_settings(settings: EventBusSettings) -> Self {
-        InMemoryEventBus { topics: Arc::default(), settings: Arc::new(settings) }
+    /// An empty bus whose topics take this prefix (`{prefix}-{topic}`), as
+    /// `EVENT_BUS_TOPIC_PREFIX` does on a real bus.
+    pub fn with_topic_prefix(self, prefix: impl Into<String>) -> Self {
+        let retry = self.settings.retry;
+        InMemoryEventBus {
+            topics: Arc::default(),
+            settings: Arc::new(Settings { topic_prefix: Some(prefix.into()), retry }),
+        }
+    }
+
+    /// An empty bus whose consumers retry failing receivers by this policy.
+    pub fn with_retry_policy(self, retry: RetryPolicy) -> Self {
+        let topic_prefix = self.settings.topic_prefix.clone();
+        InMemoryEventBus { topics: Arc::default(), settings: Arc::new(Settings { topic_prefix, retry }) }
+    }
+
+    /// The topic with this bus's prefix, as its consumers and [`messages`](Self::messages) name it.
+    pub fn full_topic(&self, topic: &str) -> String {
+        full_topic(self.settings.topic_prefix.as_deref(), topic)
     }
 
     /// The messages in a full topic (prefixed, as the consumer sees it).
@@ -72,7 +92,7 @@ impl InMemoryEventBus {
     pub fn consumer(&self, topic: &str) -> InMemoryConsumer {
         InMemoryConsumer {
             bus: self.clone(),
-            full_topic: self.settings.full_topic(topic),
+            full_topic: self.full_topic(topic),
             next: 0,
             shutdown: ShutdownHandle::default(),
         }
@@ -84,19 +104,12 @@ impl InMemoryEventBus {
 }
 
 impl EventBusProducer for InMemoryEventBus {
-    fn send(
-        &self,
-        _signal: &'static dyn AnySignal,
-        topic: &str,
-        _event_key_field: Option<&str>,
-        event_data: &[u8],
-        metadata: &EventsMetadata,
-    ) -> Result<(), ProduceError> {
-        let fields = message_fields(metadata, event_data)
+    fn send(&self, message: &OutgoingMessage<'_>) -> Result<(), ProduceError> {
+        let fields = message_fields(message.metadata, message.event_data)
             .into_iter()
             .map(|(k, v)| (k.as_bytes().to_vec(), v.into_owned()))
             .collect();
-        self.append(&self.settings.full_topic(topic), fields);
+        self.append(&self.full_topic(message.topic), fields);
         Ok(())
     }
 }
@@ -112,11 +125,6 @@ pub struct InMemoryConsumer {
 }
 
 impl InMemoryConsumer {
-    /// A handle that stops [`consume_indefinitely`](EventBusConsumer::consume_indefinitely).
-    pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.shutdown.clone()
-    }
-
     /// Dispatches every message that has arrived and not been consumed; returns how many.
     pub fn consume_available(&mut self) -> usize {
         let pending: Vec<StoredMessage> =
@@ -129,10 +137,9 @@ impl InMemoryConsumer {
     }
 
     fn consume_one(&self, message: &StoredMessage) {
-        let settings = &self.bus.settings;
         let stop = || self.shutdown.is_shutdown();
         let (outcome, attempts) =
-            deliver_with_retries(&message.fields, settings.max_attempts, settings.retry_backoff, &stop);
+            deliver_with_retries(|| deliver_fields(&message.fields), &self.bus.settings.retry, &stop);
         let error = match outcome {
             Delivery::Delivered(_) => return,
             Delivery::ReceiversFailed(reason) => reason,
@@ -143,7 +150,7 @@ impl InMemoryConsumer {
         fields.push((b"error".to_vec(), error.into_bytes()));
         fields.push((b"attempts".to_vec(), attempts.to_string().into_bytes()));
         fields.push((b"original_id".to_vec(), message.id.to_string().into_bytes()));
-        self.bus.append(&dead_letter_stream(&self.full_topic), fields);
+        self.bus.append(&dead_letter_topic(&self.full_topic), fields);
     }
 }
 
@@ -160,5 +167,9 @@ impl EventBusConsumer for InMemoryConsumer {
             }
         }
         Ok(())
+    }
+
+    fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
     }
 }

@@ -1,15 +1,17 @@
-//! The message on the wire: upstream's header fields, then the Avro bytes, and nothing else.
+//! The message on the wire: the metadata as upstream's header values, then the Avro bytes, and
+//! nothing else. Every backend carries the same values; each names them its own way (a Redis
+//! stream entry's `type`, a Kafka header's `ce_type`).
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
 use uuid::Uuid;
 
+use crate::isoformat::{parse_isoformat, write_isoformat};
 use crate::metadata::{EventsMetadata, ReceivedParts};
-use crate::python::{Isoformat, parse_isoformat};
 
-/// The stream entry's field names, in the order upstream's producer writes them.
+/// A stream entry's field names, in the order upstream's producer writes them: the metadata's
+/// [entry names](MetadataHeader::entry_name), then `event_data`.
 pub const FIELD_NAMES: [&str; 8] =
     ["type", "id", "source", "time", "minorversion", "sourcehost", "sourcelib", "event_data"];
 
@@ -19,12 +21,56 @@ pub const FIELD_NAMES: [&str; 8] =
 #[error("unusable message: {0}")]
 pub struct UnusableMessage(pub String);
 
-/// The fields of a stream entry for an event, in upstream's order: `type`, `id`, `source`,
-/// `time` (Python's `isoformat()`), `minorversion`, `sourcehost`, `sourcelib` (`0.1.0`) and
-/// `event_data` (the schemaless Avro bytes).
-pub fn message_fields<'a>(metadata: &'a EventsMetadata, event_data: &'a [u8]) -> [(&'static str, Cow<'a, [u8]>); 8] {
-    let text = |s: String| Cow::Owned(s.into_bytes());
-    let borrowed = |s: &'a str| Cow::Borrowed(s.as_bytes());
+/// One part of [`EventsMetadata`] as a message carries it, as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum MetadataHeader {
+    /// The event type.
+    Type,
+    /// The event id, a hyphenated UUID.
+    Id,
+    /// The logical source, `openedx/<service>/web`.
+    Source,
+    /// The time, as Python's `isoformat()` writes it.
+    Time,
+    /// The minor version, in decimal.
+    MinorVersion,
+    /// The host that sent the event.
+    SourceHost,
+    /// The sending library's version, as `0.1.0`.
+    SourceLib,
+}
+
+impl MetadataHeader {
+    /// Every header, in the order upstream's producers write them.
+    pub const ALL: [MetadataHeader; 7] = [
+        MetadataHeader::Type,
+        MetadataHeader::Id,
+        MetadataHeader::Source,
+        MetadataHeader::Time,
+        MetadataHeader::MinorVersion,
+        MetadataHeader::SourceHost,
+        MetadataHeader::SourceLib,
+    ];
+
+    /// Its name in a stream entry, as `edx-event-bus-redis` writes it: `type`, `id`, `source`,
+    /// `time`, `minorversion`, `sourcehost`, `sourcelib`.
+    pub const fn entry_name(self) -> &'static str {
+        match self {
+            MetadataHeader::Type => "type",
+            MetadataHeader::Id => "id",
+            MetadataHeader::Source => "source",
+            MetadataHeader::Time => "time",
+            MetadataHeader::MinorVersion => "minorversion",
+            MetadataHeader::SourceHost => "sourcehost",
+            MetadataHeader::SourceLib => "sourcelib",
+        }
+    }
+}
+
+/// The metadata as header values, in [`MetadataHeader::ALL`]'s order; the text parts borrow
+/// from `metadata`.
+pub fn header_values(metadata: &EventsMetadata) -> [(MetadataHeader, Cow<'_, [u8]>); 7] {
     let mut sourcelib = String::with_capacity(4 * metadata.sourcelib.len());
     for (i, part) in metadata.sourcelib.iter().enumerate() {
         if i > 0 {
@@ -33,85 +79,80 @@ pub fn message_fields<'a>(metadata: &'a EventsMetadata, event_data: &'a [u8]) ->
         // Writing to a String cannot fail.
         let _ = write!(sourcelib, "{part}");
     }
+    let mut time = Vec::with_capacity(32);
+    write_isoformat(&metadata.time, &mut time);
     [
-        ("type", borrowed(&metadata.event_type)),
-        ("id", Cow::Owned(metadata.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes().to_vec())),
-        ("source", borrowed(&metadata.source)),
-        ("time", Cow::Owned(isoformat_bytes(&metadata.time))),
-        ("minorversion", text(metadata.minorversion.to_string())),
-        ("sourcehost", borrowed(&metadata.sourcehost)),
-        ("sourcelib", text(sourcelib)),
-        ("event_data", Cow::Borrowed(event_data)),
+        (MetadataHeader::Type, Cow::Borrowed(metadata.event_type.as_bytes())),
+        (
+            MetadataHeader::Id,
+            Cow::Owned(metadata.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()).as_bytes().to_vec()),
+        ),
+        (MetadataHeader::Source, Cow::Borrowed(metadata.source.as_bytes())),
+        (MetadataHeader::Time, Cow::Owned(time)),
+        (MetadataHeader::MinorVersion, Cow::Owned(metadata.minorversion.to_string().into_bytes())),
+        (MetadataHeader::SourceHost, Cow::Borrowed(metadata.sourcehost.as_bytes())),
+        (MetadataHeader::SourceLib, Cow::Owned(sourcelib.into_bytes())),
     ]
 }
 
-/// [`Isoformat`]'s text, written digit by digit for the years 0 to 9999 (all that Python's
-/// `datetime` holds): through `write!` it cost more than the rest of a message's fields together.
-/// Other years go through `Isoformat` itself.
-fn isoformat_bytes(time: &DateTime<Utc>) -> Vec<u8> {
-    fn push_digits(out: &mut Vec<u8>, mut n: u32, width: usize) {
-        let start = out.len();
-        out.resize(start + width, b'0');
-        for digit in out[start..].iter_mut().rev() {
-            // `n % 10` is a digit.
-            *digit = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-    }
-    let t = time.naive_utc();
-    let Ok(year @ 0..=9999) = u32::try_from(t.year()) else {
-        return Isoformat(time).to_string().into_bytes();
-    };
-    let mut out = Vec::with_capacity(32);
-    push_digits(&mut out, year, 4);
-    for (separator, value) in
-        [(b'-', t.month()), (b'-', t.day()), (b'T', t.hour()), (b':', t.minute()), (b':', t.second())]
-    {
-        out.push(separator);
-        push_digits(&mut out, value, 2);
-    }
-    // As `Isoformat`: microseconds, and a leap second as the last microsecond of the 59th.
-    let micros = time.timestamp_subsec_micros().min(999_999);
-    if micros != 0 {
-        out.push(b'.');
-        push_digits(&mut out, micros, 6);
-    }
-    out.extend_from_slice(b"+00:00");
-    out
-}
-
-/// Reads the metadata and the Avro bytes from a stream entry's fields, as upstream's consumer
-/// does: a missing or empty header takes its default (a new id, now, this service, minor version
-/// 0), except `type` and `event_data`, without which the message is unusable.
-pub fn parse_message_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Result<(EventsMetadata, Vec<u8>), UnusableMessage> {
-    let get = |name: &str| fields.iter().find(|(key, _)| key == name.as_bytes()).map(|(_, value)| value.as_slice());
-    let text = |name: &'static str| -> Result<Option<&str>, UnusableMessage> {
-        match get(name) {
+/// Reads the metadata from header values, as upstream's consumers do: a missing or empty header
+/// takes its default (a new id, now, this service, minor version 0), except the type, without
+/// which the message is unusable. `header` finds a value; `name` says how this backend names a
+/// header, for the error.
+pub fn metadata_from_headers<'a>(
+    header: impl Fn(MetadataHeader) -> Option<&'a [u8]>,
+    name: fn(MetadataHeader) -> &'static str,
+) -> Result<EventsMetadata, UnusableMessage> {
+    let text = |which: MetadataHeader| -> Result<Option<&'a str>, UnusableMessage> {
+        match header(which) {
             None | Some([]) => Ok(None),
             Some(bytes) => std::str::from_utf8(bytes)
                 .map(Some)
-                .map_err(|_| UnusableMessage(format!("header `{name}` is not UTF-8"))),
+                .map_err(|_| UnusableMessage(format!("header `{}` is not UTF-8", name(which)))),
         }
     };
-    let bad =
-        |name: &str, error: &dyn std::fmt::Display| UnusableMessage(format!("header `{name}` is invalid: {error}"));
-    let event_type = text("type")?.ok_or_else(|| UnusableMessage("the message has no `type` header".to_owned()))?;
-    let event_data = get("event_data").ok_or_else(|| UnusableMessage("the message has no `event_data`".to_owned()))?;
+    let bad = |which: MetadataHeader, error: &dyn std::fmt::Display| {
+        UnusableMessage(format!("header `{}` is invalid: {error}", name(which)))
+    };
+    let event_type = text(MetadataHeader::Type)?
+        .ok_or_else(|| UnusableMessage(format!("the message has no `{}` header", name(MetadataHeader::Type))))?;
     let parts = ReceivedParts {
-        id: text("id")?.map(|id| Uuid::parse_str(id).map_err(|e| bad("id", &e))).transpose()?,
-        source: text("source")?.map(str::to_owned),
-        time: text("time")?.map(|time| parse_isoformat(time).map_err(|e| bad("time", &e))).transpose()?,
-        minorversion: text("minorversion")?
-            .map(|minor| minor.trim().parse().map_err(|e| bad("minorversion", &e)))
+        id: text(MetadataHeader::Id)?
+            .map(|id| Uuid::parse_str(id).map_err(|e| bad(MetadataHeader::Id, &e)))
             .transpose()?,
-        sourcehost: text("sourcehost")?.map(str::to_owned),
-        sourcelib: text("sourcelib")?
+        source: text(MetadataHeader::Source)?.map(str::to_owned),
+        time: text(MetadataHeader::Time)?
+            .map(|time| parse_isoformat(time).map_err(|e| bad(MetadataHeader::Time, &e)))
+            .transpose()?,
+        minorversion: text(MetadataHeader::MinorVersion)?
+            .map(|minor| minor.trim().parse().map_err(|e| bad(MetadataHeader::MinorVersion, &e)))
+            .transpose()?,
+        sourcehost: text(MetadataHeader::SourceHost)?.map(str::to_owned),
+        sourcelib: text(MetadataHeader::SourceLib)?
             .map(|lib| {
-                lib.split('.').map(str::parse).collect::<Result<Vec<u32>, _>>().map_err(|e| bad("sourcelib", &e))
+                lib.split('.')
+                    .map(str::parse)
+                    .collect::<Result<Vec<u32>, _>>()
+                    .map_err(|e| bad(MetadataHeader::SourceLib, &e))
             })
             .transpose()?,
     };
-    let metadata = EventsMetadata::received(event_type.to_owned(), parts);
+    Ok(EventsMetadata::received(event_type.to_owned(), parts))
+}
+
+/// The fields of a stream entry for an event, in upstream's order ([`FIELD_NAMES`]): the
+/// metadata's header values, then `event_data`, the schemaless Avro bytes.
+pub fn message_fields<'a>(metadata: &'a EventsMetadata, event_data: &'a [u8]) -> [(&'static str, Cow<'a, [u8]>); 8] {
+    let [a, b, c, d, e, f, g] = header_values(metadata).map(|(header, value)| (header.entry_name(), value));
+    [a, b, c, d, e, f, g, ("event_data", Cow::Borrowed(event_data))]
+}
+
+/// Reads the metadata and the Avro bytes from a stream entry's fields (see
+/// [`metadata_from_headers`]); without `event_data` the message is unusable.
+pub fn parse_message_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Result<(EventsMetadata, Vec<u8>), UnusableMessage> {
+    let get = |name: &str| fields.iter().find(|(key, _)| key == name.as_bytes()).map(|(_, value)| value.as_slice());
+    let metadata = metadata_from_headers(|header| get(header.entry_name()), MetadataHeader::entry_name)?;
+    let event_data = get("event_data").ok_or_else(|| UnusableMessage("the message has no `event_data`".to_owned()))?;
     Ok((metadata, event_data.to_vec()))
 }
 
@@ -143,42 +184,12 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn the_time_is_written_as_isoformat_writes_it(secs in -70_000_000_000i64..300_000_000_000, nanos in 0u32..2_000_000_000) {
-            if let Some(time) = DateTime::from_timestamp(secs, nanos) {
-                proptest::prop_assert_eq!(isoformat_bytes(&time), Isoformat(&time).to_string().into_bytes());
-            }
-        }
-
-        #[test]
         fn the_id_is_written_as_display_writes_it(bits: u128) {
             let mut metadata = EventsMetadata::new("org.openedx.learning.thing.happened.v1");
             metadata.id = Uuid::from_u128(bits);
             let fields = message_fields(&metadata, b"");
             let expected = metadata.id.to_string();
             proptest::prop_assert_eq!(&*fields[1].1, expected.as_bytes());
-        }
-    }
-
-    #[test]
-    fn times_of_every_kind_are_written_as_isoformat_writes_them() {
-        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
-            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
-            .unwrap()
-            .and_utc();
-        for time in [
-            chrono::Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap(),
-            chrono::Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0).unwrap(),
-            chrono::Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
-            chrono::Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap()
-                + chrono::Duration::nanoseconds(999_999_999),
-            chrono::Utc.with_ymd_and_hms(10_000, 1, 1, 0, 0, 0).unwrap(),
-            chrono::Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap(),
-            chrono::Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap() + chrono::Duration::nanoseconds(999),
-            leap,
-            DateTime::<Utc>::MIN_UTC,
-            DateTime::<Utc>::MAX_UTC,
-        ] {
-            assert_eq!(String::from_utf8(isoformat_bytes(&time)).unwrap(), Isoformat(&time).to_string(), "{time:?}");
         }
     }
 

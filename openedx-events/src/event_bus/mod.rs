@@ -1,105 +1,106 @@
-//! The event bus: events produced to topics and consumed in other processes, as upstream's
-//! `openedx_events.event_bus` and its Redis backend (`edx-event-bus-redis`) do, byte for byte.
+//! The event bus layer every backend shares: events produced to topics and consumed in other
+//! processes, as upstream's `openedx_events.event_bus` does.
 //!
-//! - [`EventBusProducer`] and [`EventBusConsumer`] are the backends' interfaces.
+//! - [`EventBusProducer`] and [`EventBusConsumer`] are what a backend implements; an
+//!   [`OutgoingMessage`] is what a producer is handed. The backends are crates of their own
+//!   (`openedx-events-redis`), so that this crate knows none of them.
 //! - [`ProducerConfig`] is `EVENT_BUS_PRODUCER_CONFIG`; [`start_producing`] makes `send_event`
 //!   produce configured events.
+//! - The message's metadata travels as [header values](MetadataHeader), the same on every
+//!   backend; [`deliver`] dispatches a received message and judges the outcome, and
+//!   [`deliver_with_retries`] retries it by a [`RetryPolicy`]; what cannot be dispatched goes to
+//!   the topic's [dead-letter topic](dead_letter_topic).
 //! - [`InMemoryEventBus`] is a bus inside one process, for tests and single-process use.
-//! - With the `redis` feature, the `redis` module is the Redis Streams backend,
-//!   which loses nothing: a message is acknowledged only after dispatch, failures are retried,
-//!   and what cannot be dispatched goes to a dead-letter stream.
 
 mod config;
 mod delivery;
+mod error;
 mod memory;
 mod message;
 mod producing;
-#[cfg(feature = "redis")]
-pub mod redis;
-mod settings;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
-pub use config::{ConfigError, ProducerConfig, TopicConfig, merge_producer_configs, resolve_key_field, toml_to_json};
-pub use delivery::{Delivery, deliver, deliver_with_retries};
+#[cfg(feature = "toml")]
+pub use config::toml_to_json;
+pub use config::{
+    ConfigError, ConfigErrors, KeyFieldError, ProducerConfig, TopicConfig, merge_producer_configs, resolve_key_field,
+};
+pub use delivery::{Delivery, deliver, deliver_fields, deliver_with_retries};
+pub use error::{ConsumeError, ProduceError};
 pub use memory::{InMemoryConsumer, InMemoryEventBus, StoredMessage};
-pub use message::{FIELD_NAMES, UnusableMessage, message_fields, parse_message_fields};
+pub use message::{
+    FIELD_NAMES, MetadataHeader, UnusableMessage, header_values, message_fields, metadata_from_headers,
+    parse_message_fields,
+};
 pub use producing::{PRODUCER_RECEIVER_NAME, ProducingGuard, start_producing};
-pub use settings::EventBusSettings;
 
 use crate::metadata::EventsMetadata;
 use crate::signal::AnySignal;
 
+/// One event on its way to one topic, as a producer is handed it.
+///
+/// The payload is already encoded as schemaless Avro, so that an event produced to several
+/// topics is encoded once.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct OutgoingMessage<'a> {
+    /// The event's signal: its type, schema and key field.
+    pub signal: &'static dyn AnySignal,
+    /// The topic, without the environment prefix (which the producer adds).
+    pub topic: &'a str,
+    /// The dotted path of the value that keys the event on this topic, which backends that
+    /// partition by key use.
+    pub event_key_field: Option<&'a str>,
+    /// The payload as schemaless Avro.
+    pub event_data: &'a [u8],
+    /// The event's metadata.
+    pub metadata: &'a EventsMetadata,
+}
+
+impl<'a> OutgoingMessage<'a> {
+    /// A message of `signal`'s event for `topic`.
+    pub fn new(
+        signal: &'static dyn AnySignal,
+        topic: &'a str,
+        event_key_field: Option<&'a str>,
+        event_data: &'a [u8],
+        metadata: &'a EventsMetadata,
+    ) -> Self {
+        OutgoingMessage { signal, topic, event_key_field, event_data, metadata }
+    }
+}
+
 /// Sends events to the bus (upstream's `EventBusProducer`).
 pub trait EventBusProducer: Send + Sync {
-    /// Sends one event to `topic` (without the environment prefix, which the producer adds).
-    /// `event_data` is the payload already encoded as schemaless Avro (so that an event produced
-    /// to several topics is encoded once); `event_key_field` is the dotted path of the value that
-    /// keys it, which backends that partition by key use.
-    fn send(
-        &self,
-        signal: &'static dyn AnySignal,
-        topic: &str,
-        event_key_field: Option<&str>,
-        event_data: &[u8],
-        metadata: &EventsMetadata,
-    ) -> Result<(), ProduceError>;
+    /// Sends one event to its topic.
+    fn send(&self, message: &OutgoingMessage<'_>) -> Result<(), ProduceError>;
+
+    /// Waits, up to `timeout`, until everything sent so far has reached the bus. Producers that
+    /// send before `send` returns have nothing to wait for.
+    fn flush(&self, timeout: Duration) -> Result<(), ProduceError> {
+        let _ = timeout;
+        Ok(())
+    }
 }
 
 /// Takes events off the bus and dispatches them to this process's receivers (upstream's
 /// `EventBusConsumer`).
 pub trait EventBusConsumer {
-    /// Consumes until shut down (through its [`ShutdownHandle`]) or until it gives up after too
-    /// many consecutive errors.
+    /// Consumes until shut down (through its [`shutdown_handle`](Self::shutdown_handle)) or
+    /// until it gives up after too many consecutive errors.
     fn consume_indefinitely(&mut self) -> Result<(), ConsumeError>;
-}
 
-/// Why an event could not be produced.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProduceError {
-    /// The backend failed (Redis down, say).
-    #[error("cannot produce `{event_type}` to `{topic}`: {reason}")]
-    Backend {
-        /// The event type.
-        event_type: String,
-        /// The full topic.
-        topic: String,
-        /// What the backend said.
-        reason: String,
-    },
-    /// The backend is not configured (no Redis URL, say).
-    #[error("the event bus is not configured: {0}")]
-    NotConfigured(String),
-    /// Several topics failed.
-    #[error("{} topics failed: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Several(Vec<ProduceError>),
-}
-
-/// Why a consumer stopped.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConsumeError {
-    /// The consumer is not configured (no Redis URL, say).
-    #[error("the event bus consumer is not configured: {0}")]
-    NotConfigured(String),
-    /// Too many errors in a row (`EVENT_BUS_REDIS_CONSUMER_CONSECUTIVE_ERRORS_LIMIT`).
-    #[error("the consumer gave up after {count} consecutive errors; the last: {last}")]
-    TooManyErrors {
-        /// How many.
-        count: u32,
-        /// The last one.
-        last: String,
-    },
-    /// The backend failed in a way retrying cannot fix.
-    #[error("the event bus backend failed: {0}")]
-    Backend(String),
+    /// A handle that stops [`consume_indefinitely`](Self::consume_indefinitely) from another
+    /// thread.
+    fn shutdown_handle(&self) -> ShutdownHandle;
 }
 
 /// Stops a running consumer from another thread: it finishes the message in hand and
-/// acknowledges it if it was delivered (a message still being retried is left pending for the
-/// next consumer), then returns.
+/// acknowledges it if it was delivered (a message still being retried is left for the next
+/// consumer), then returns.
 #[derive(Debug, Clone, Default)]
 pub struct ShutdownHandle(Arc<AtomicBool>);
 
@@ -115,7 +116,45 @@ impl ShutdownHandle {
     }
 }
 
-/// The stream where messages that cannot be dispatched are kept: `{stream}-dead-letter`.
-pub fn dead_letter_stream(full_topic: &str) -> String {
+/// How a consumer retries a message whose receivers fail, before it dead-letters it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// How often a message is dispatched in all before it is dead-lettered; 3 by default.
+    pub max_attempts: u32,
+    /// The pause before the first retry; it doubles for each retry after. 100 ms by default.
+    pub backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 3, backoff: Duration::from_millis(100) }
+    }
+}
+
+/// The topic as the bus names it: `{prefix}-{topic}` when the environment has a prefix
+/// (upstream's `EVENT_BUS_TOPIC_PREFIX`).
+pub fn full_topic(prefix: Option<&str>, topic: &str) -> String {
+    match prefix {
+        Some(prefix) if !prefix.is_empty() => format!("{prefix}-{topic}"),
+        _ => topic.to_owned(),
+    }
+}
+
+/// Where the messages of a (full) topic that cannot be dispatched are kept:
+/// `{full_topic}-dead-letter`.
+pub fn dead_letter_topic(full_topic: &str) -> String {
     format!("{full_topic}-dead-letter")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topics_take_the_prefix_with_a_hyphen() {
+        assert_eq!(full_topic(None, "user-login"), "user-login");
+        assert_eq!(full_topic(Some(""), "user-login"), "user-login");
+        assert_eq!(full_topic(Some("stage"), "user-login"), "stage-user-login");
+        assert_eq!(dead_letter_topic("stage-user-login"), "stage-user-login-dead-letter");
+    }
 }

@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::config::ProducerConfig;
-use super::{EventBusProducer, ProduceError};
-use crate::signal::{AnySignal, ErasedReceiverFn, ReceiverId};
+use super::{EventBusProducer, OutgoingMessage, ProduceError};
+use crate::receiver::{ErasedReceiverFn, ReceiverId};
+use crate::signal::AnySignal;
 
 /// The name the producing receiver has in `ReceiverResponse`s.
 pub const PRODUCER_RECEIVER_NAME: &str = "openedx_events::event_bus::producer";
@@ -63,10 +64,11 @@ pub fn start_producing(config: &ProducerConfig, producer: Arc<dyn EventBusProduc
                 );
                 return Ok(());
             }
-            let event_data = signal.encode_any_avro(data)?;
+            let event_data = signal.encode_any_avro(data).map_err(ProduceError::from)?;
             let mut failures = Vec::new();
             for (topic, key_field) in &routes {
-                if let Err(error) = producer.send(signal, topic, Some(key_field), &event_data, metadata) {
+                let message = OutgoingMessage::new(signal, topic, Some(key_field), &event_data, metadata);
+                if let Err(error) = producer.send(&message) {
                     let data_json = signal.data_to_json(data).map(|d| d.to_string()).unwrap_or_default();
                     tracing::error!(
                         event_type = signal.event_type(),

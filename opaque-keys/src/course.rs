@@ -59,7 +59,7 @@ type OrderingKey<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Optio
 /// upstream reads as `course-v1:`.
 ///
 /// ```
-/// use openedx_events::keys::CourseLocator;
+/// use openedx_opaque_keys::CourseLocator;
 ///
 /// let key: CourseLocator = "course-v1:edX+DemoX+Demo_Course".parse()?;
 /// assert_eq!((key.org(), key.course(), key.run()), (Some("edX"), Some("DemoX"), Some("Demo_Course")));
@@ -68,7 +68,7 @@ type OrderingKey<'a> = (Option<&'a str>, Option<&'a str>, Option<&'a str>, Optio
 /// let old: CourseLocator = "edX/DemoX/Demo_Course".parse()?;
 /// assert!(old.is_deprecated());
 /// assert_eq!(old.to_string(), "edX/DemoX/Demo_Course");
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 ///
 /// Equality, ordering, hashing and `Debug` are those of the parts (org, course, run, branch,
@@ -384,12 +384,12 @@ impl FromStr for CourseLocator {
 /// the id is kept as written, so `ccx@007` stays `007`.
 ///
 /// ```
-/// use openedx_events::keys::CcxLocator;
+/// use openedx_opaque_keys::CcxLocator;
 ///
 /// let key: CcxLocator = "ccx-v1:edX+DemoX+Demo_Course+ccx@3".parse()?;
 /// assert_eq!(key.ccx(), "3");
 /// assert_eq!(key.to_course_locator().to_string(), "course-v1:edX+DemoX+Demo_Course");
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CcxLocator {
@@ -637,13 +637,13 @@ impl FromStr for LibraryLocator {
 /// (`library-v1:`).
 ///
 /// ```
-/// use openedx_events::keys::CourseKey;
+/// use openedx_opaque_keys::CourseKey;
 ///
 /// let key: CourseKey = "ccx-v1:edX+DemoX+Demo_Course+ccx@3".parse()?;
 /// assert!(matches!(key, CourseKey::Ccx(_)));
 /// assert_eq!(key.org(), Some("edX"));
 /// assert!("lib:edX:demo".parse::<CourseKey>().is_err()); // a v2 library is not a course
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

@@ -1,11 +1,11 @@
-//! Tests of `openedx_events::keys`: agreement with the Python packages (through the vectors in
+//! Tests of `openedx_opaque_keys`: agreement with the Python packages (through the vectors in
 //! `tests/data/keys_vectors.json`), round trips, serde, and property tests.
 
 use std::collections::HashSet;
 use std::fmt::Display;
 use std::str::FromStr;
 
-use openedx_events::keys::{
+use openedx_opaque_keys::{
     AsideKeyVersion, AsideUsageKey, BlockUsageLocator, BlockUsageSyntax, CcxBlockUsageLocator, CcxLocator, CourseKey,
     CourseLocator, InvalidKeyError, InvalidKeyReason, KeyType, LibraryCollectionLocator, LibraryContainerLocator,
     LibraryLocator, LibraryLocatorV2, LibraryUsageLocator, LibraryUsageLocatorV2, UsageKey, VersionGuid,

@@ -1,13 +1,13 @@
-//! Parsing and printing each opaque key type of `openedx_events::keys`.
+//! Parsing and printing each opaque key type of `openedx_opaque_keys`.
 //!
-//! Run with `cargo bench -p openedx-events --bench keys -- --warm-up-time 1 --measurement-time 2`.
+//! Run with `cargo bench -p openedx-opaque-keys --bench keys -- --warm-up-time 1 --measurement-time 2`.
 
 use std::fmt::{Display, Write};
 use std::hint::black_box;
 use std::str::FromStr;
 
 use criterion::Criterion;
-use openedx_events::keys::{
+use openedx_opaque_keys::{
     CcxLocator, CourseKey, InvalidKeyError, LibraryCollectionLocator, LibraryContainerLocator, LibraryLocatorV2,
     LibraryUsageLocatorV2, UsageKey,
 };

@@ -6,52 +6,30 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use openedx_events::event_bus::redis::{RedisConsumer, RedisProducer, StartFrom, dead_letters, redrive};
-use openedx_events::event_bus::{EventBusConsumer, EventBusSettings, ProducerConfig, start_producing};
+use openedx_events::event_bus::{EventBusConsumer, ProducerConfig, start_producing};
 use openedx_events::{EventData, EventsMetadata, openedx_event, receiver};
+use openedx_events_redis::{RedisConsumer, RedisProducer, RedisSettings, StartFrom, dead_letters, redrive};
+use openedx_events_test_support::RedisScratch;
 use serde_json::json;
 
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
-
-/// Settings with a prefix unique to this test run, and the streams to delete afterwards.
+/// A test's corner of the shared Redis and its settings: claims after 500 ms.
 struct Scratch {
-    settings: EventBusSettings,
-    connection: redis::Connection,
+    settings: RedisSettings,
+    redis: RedisScratch,
 }
 
 impl Scratch {
     fn new(test: &str) -> Scratch {
-        let prefix = format!("oe-test-{test}-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let settings = EventBusSettings {
-            redis_url: Some(redis_url()),
-            topic_prefix: Some(prefix),
-            poll_timeout: Duration::from_millis(200),
-            retry_backoff: Duration::from_millis(1),
-            claim_idle_time: Duration::from_millis(500),
-            ..Default::default()
-        };
-        let client = redis::Client::open(redis_url()).expect("REDIS_URL is a Redis URL");
-        let connection = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap_or_else(|e| panic!("these tests need Redis at {} (set REDIS_URL): {e}", redis_url()));
-        Scratch { settings, connection }
-    }
-
-    fn stream_len(&mut self, stream: &str) -> usize {
-        redis::cmd("XLEN").arg(stream).query(&mut self.connection).unwrap()
+        let redis = RedisScratch::new(test);
+        let mut settings = redis.settings();
+        settings.claim_idle_time = Duration::from_millis(500);
+        Scratch { settings, redis }
     }
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let pattern = format!("{}-*", self.settings.topic_prefix.as_deref().unwrap_or_default());
-        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut self.connection).unwrap_or_default();
-        if !keys.is_empty() {
-            let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query(&mut self.connection);
-        }
-    }
+/// A consumer of `topic` in `group`, named `name`.
+fn new_consumer(settings: RedisSettings, topic: &str, group: &str, name: &str, start: StartFrom) -> RedisConsumer {
+    RedisConsumer::builder(settings).topic(topic).group(group).consumer_name(name).start(start).build().unwrap()
 }
 
 #[derive(EventData, Clone, Debug, PartialEq)]
@@ -88,8 +66,7 @@ fn produced_events_are_consumed_acked_and_poison_is_dead_lettered() {
         "org.openedx.content_authoring.redis_bus.published.v1": {"courses": {"event_key_field": "course.key", "enabled": true}}
     }))
     .unwrap();
-    let mut consumer =
-        RedisConsumer::new(scratch.settings.clone(), "courses", "group-a", "consumer-1", StartFrom::End).unwrap();
+    let mut consumer = new_consumer(scratch.settings.clone(), "courses", "group-a", "consumer-1", StartFrom::End);
     // Creates the group at the end of the (empty) stream before anything is produced.
     consumer.poll().unwrap();
 
@@ -100,7 +77,7 @@ fn produced_events_are_consumed_acked_and_poison_is_dead_lettered() {
     }
     drop(guard);
     let stream = scratch.settings.full_topic("courses");
-    assert_eq!(scratch.stream_len(&stream), 4);
+    assert_eq!(scratch.redis.stream_len(&stream), 4);
 
     let before = PUBLISHED_FROM_BUS.load(Ordering::SeqCst);
     let mut handled = 0;
@@ -117,7 +94,7 @@ fn produced_events_are_consumed_acked_and_poison_is_dead_lettered() {
 
     // Nothing is left pending: everything was acknowledged.
     let pending: redis::Value =
-        redis::cmd("XPENDING").arg(&stream).arg("group-a").query(&mut scratch.connection).unwrap();
+        redis::cmd("XPENDING").arg(&stream).arg("group-a").query(scratch.redis.connection()).unwrap();
     assert!(
         matches!(&pending, redis::Value::Array(parts) if parts.first() == Some(&redis::Value::Int(0))),
         "{pending:?}"
@@ -146,8 +123,7 @@ fn produced_events_are_consumed_acked_and_poison_is_dead_lettered() {
 fn a_consumer_stops_on_shutdown_and_resumes_where_its_group_left_off() {
     let scratch = Scratch::new("resume");
     let producer = RedisProducer::new(scratch.settings.clone()).unwrap();
-    let mut consumer =
-        RedisConsumer::new(scratch.settings.clone(), "resume", "group-r", "consumer-1", StartFrom::End).unwrap();
+    let mut consumer = new_consumer(scratch.settings.clone(), "resume", "group-r", "consumer-1", StartFrom::End);
     consumer.poll().unwrap();
     let shutdown = consumer.shutdown_handle();
     let running = std::thread::spawn(move || {
@@ -171,8 +147,7 @@ fn a_consumer_stops_on_shutdown_and_resumes_where_its_group_left_off() {
     // Produced while no consumer runs: a restarted member of the group processes it.
     producer.send_to_stream(&stream, &metadata(1), &data).unwrap();
     producer.send_to_stream(&stream, &metadata(2), &data).unwrap();
-    let mut restarted =
-        RedisConsumer::new(scratch.settings.clone(), "resume", "group-r", "consumer-1", StartFrom::End).unwrap();
+    let mut restarted = new_consumer(scratch.settings.clone(), "resume", "group-r", "consumer-1", StartFrom::End);
     let mut handled = 0;
     for _ in 0..20 {
         handled += restarted.poll().unwrap();
@@ -183,8 +158,7 @@ fn a_consumer_stops_on_shutdown_and_resumes_where_its_group_left_off() {
     assert_eq!(handled, 2);
 
     // A new group starting at the beginning sees all three.
-    let mut fresh =
-        RedisConsumer::new(scratch.settings.clone(), "resume", "group-new", "c", StartFrom::Beginning).unwrap();
+    let mut fresh = new_consumer(scratch.settings.clone(), "resume", "group-new", "c", StartFrom::Beginning);
     let mut handled = 0;
     for _ in 0..20 {
         handled += fresh.poll().unwrap();

@@ -1,8 +1,10 @@
-//! Opaque keys: the string identifiers of courses, blocks and libraries used throughout
+//! Open edX opaque keys: the string identifiers of courses, blocks and libraries used throughout
 //! Open edX, as defined by the Python packages `edx-opaque-keys` and `edx-ccx-keys`.
 //!
 //! Every key type parses with [`FromStr`](std::str::FromStr), prints its canonical string with
-//! [`Display`](std::fmt::Display), and is (de)serialized by serde as that string. Parsing
+//! [`Display`](std::fmt::Display), and, with the `serde` feature, is (de)serialized by serde as
+//! that string. This crate depends on nothing of Open edX events; `openedx-events` re-exports it
+//! as `openedx_events::keys`. Parsing
 //! accepts exactly the strings upstream accepts, older forms included, and never panics; a
 //! rejected string gives an [`InvalidKeyError`] naming the key type, the text and the reason.
 //!
@@ -26,7 +28,7 @@
 //! version (`+version@` and a 24-digit [`VersionGuid`]); a key may even be a bare version.
 //!
 //! ```
-//! use openedx_events::keys::{CourseKey, UsageKey};
+//! use openedx_opaque_keys::{CourseKey, UsageKey};
 //!
 //! let course: CourseKey = "course-v1:edX+DemoX+Demo_Course".parse()?;
 //! assert_eq!((course.org(), course.course(), course.run()), (Some("edX"), Some("DemoX"), Some("Demo_Course")));
@@ -43,8 +45,9 @@
 //! let error = "course-v1:edX+DemoX".parse::<CourseKey>().unwrap_err();
 //! assert_eq!(error.to_string(), r#"invalid CourseKey "course-v1:edX+DemoX": missing run (or a version)"#);
 //!
+//! # #[cfg(feature = "serde")]
 //! assert_eq!(serde_json::to_string(&course).unwrap(), r#""course-v1:edX+DemoX+Demo_Course""#);
-//! # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+//! # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 //! ```
 //!
 //! # Matching upstream
@@ -65,6 +68,8 @@
 //!   `CourseLocator.from_string` and `BlockUsageLocator.from_string` also return their CCX
 //!   and legacy-library subclasses, for which use [`CourseKey`] and [`UsageKey`].
 
+#![forbid(unsafe_code)]
+
 mod chars;
 mod course;
 mod error;
@@ -83,15 +88,18 @@ pub use self::usage::{
 };
 pub use self::version::VersionGuid;
 
-/// Implements `Serialize` (the `Display` string) and `Deserialize` (through `FromStr`).
+/// Implements `Serialize` (the `Display` string) and `Deserialize` (through `FromStr`), with the
+/// `serde` feature.
 macro_rules! string_serde {
     ($ty:ty, $expecting:literal) => {
+        #[cfg(feature = "serde")]
         impl serde::Serialize for $ty {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 serializer.collect_str(self)
             }
         }
 
+        #[cfg(feature = "serde")]
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 struct KeyVisitor;

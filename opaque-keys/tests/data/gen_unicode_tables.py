@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write openedx-events/src/keys/unicode_tables.rs from Python's own `re` module.
+"""Write opaque-keys/src/unicode_tables.rs from Python's own `re` module.
 
 The opaque-key grammars of edx-opaque-keys use Python regular expressions with
 Unicode `\\w` and `\\d`. Rust's `char` methods use different Unicode properties
@@ -11,7 +11,7 @@ every code point.
 Run with the Python version whose behaviour the port should follow (the
 committed table was made with CPython 3.11, Unicode 14.0.0):
 
-    python3 gen_unicode_tables.py > ../../src/keys/unicode_tables.rs
+    python3 gen_unicode_tables.py > ../../src/unicode_tables.rs
 """
 import re
 import sys

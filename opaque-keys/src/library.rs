@@ -43,12 +43,12 @@ fn split_parts<const N: usize>(rest: &str) -> Result<[&str; N], InvalidKeyReason
 /// digits of any script. (Upstream treats it as a learning context, not a course key.)
 ///
 /// ```
-/// use openedx_events::keys::LibraryLocatorV2;
+/// use openedx_opaque_keys::LibraryLocatorV2;
 ///
 /// let lib: LibraryLocatorV2 = "lib:MITx:reallyhardproblems".parse()?;
 /// assert_eq!((lib.org(), lib.slug()), ("MITx", "reallyhardproblems"));
 /// assert_eq!(lib.make_usage_key("problem", "p1")?.to_string(), "lb:MITx:reallyhardproblems:problem:p1");
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LibraryLocatorV2 {
@@ -184,11 +184,11 @@ impl FromStr for LibraryUsageLocatorV2 {
 /// The collection id may use letters and digits of any script, `_`, `-` and `.`.
 ///
 /// ```
-/// use openedx_events::keys::LibraryCollectionLocator;
+/// use openedx_opaque_keys::LibraryCollectionLocator;
 ///
 /// let key: LibraryCollectionLocator = "lib-collection:MITx:physics:week-1".parse()?;
 /// assert_eq!((key.org(), key.lib_key().slug(), key.collection_id()), ("MITx", "physics", "week-1"));
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LibraryCollectionLocator {

@@ -15,7 +15,7 @@
 //!   message read from the bus (`deliver`: parse the headers, decode the Avro, call the receiver).
 //!
 //! Each run uses streams under its own prefix and deletes them at the end. Run with
-//! `cargo bench -p openedx-events --features redis --bench event_bus -- --warm-up-time 1
+//! `cargo bench -p openedx-events-redis --bench event_bus -- --warm-up-time 1
 //! --measurement-time 3`; results are in `benches/README.md`.
 
 use std::hint::black_box;
@@ -25,9 +25,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use openedx_events::event_bus::redis::{RedisConsumer, RedisProducer, StartFrom};
-use openedx_events::event_bus::{Delivery, EventBusSettings, ProducerConfig, deliver, message_fields, start_producing};
+use openedx_events::event_bus::{Delivery, ProducerConfig, deliver_fields, message_fields, start_producing};
 use openedx_events::{EventData, EventsMetadata, openedx_event, receiver};
+use openedx_events_redis::{RedisConsumer, RedisProducer, RedisSettings, StartFrom};
+use openedx_events_test_support::{RedisScratch, redis_url};
 use redis::ConnectionLike as _;
 
 /// The learner of a [`BenchEnrollment`].
@@ -97,46 +98,22 @@ fn enrollment() -> BenchEnrollment {
 /// How many events the consume benchmarks read per iteration.
 const CONSUME_EVENTS: usize = 10_000;
 
-fn redis_url() -> String {
-    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
-}
-
-/// The run's settings (a prefix of its own) and a connection to delete its streams afterwards.
+/// The run's settings (a prefix of its own, whose streams are deleted at the end).
 struct Scratch {
-    settings: EventBusSettings,
-    connection: redis::Connection,
+    settings: RedisSettings,
+    _redis: RedisScratch,
 }
 
 impl Scratch {
     fn new() -> Scratch {
-        let prefix = format!("oe-bench-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple());
-        let settings = EventBusSettings {
-            redis_url: Some(redis_url()),
-            topic_prefix: Some(prefix),
-            poll_timeout: Duration::from_millis(100),
-            ..Default::default()
-        };
-        let client = redis::Client::open(redis_url()).expect("REDIS_URL is a Redis URL");
-        let connection = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap_or_else(|e| panic!("this benchmark needs Redis at {} (set REDIS_URL): {e}", redis_url()));
-        Scratch { settings, connection }
+        let redis = RedisScratch::new("bench");
+        let mut settings = RedisSettings::default().with_url(redis_url()).with_topic_prefix(redis.prefix());
+        settings.poll_timeout = Duration::from_millis(100);
+        Scratch { settings, _redis: redis }
     }
 
     fn connection(&self) -> redis::Connection {
-        let client = redis::Client::open(redis_url()).expect("REDIS_URL is a Redis URL");
-        client.get_connection_with_timeout(Duration::from_secs(5)).expect("Redis is there")
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let pattern = format!("{}-*", self.settings.topic_prefix.as_deref().unwrap_or_default());
-        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut self.connection).unwrap_or_default();
-        if !keys.is_empty() {
-            let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query(&mut self.connection);
-        }
-        eprintln!("deleted {} bench streams under {pattern}", keys.len());
+        openedx_events_test_support::redis_connection()
     }
 }
 
@@ -250,11 +227,9 @@ fn entry_ids(reply: redis::Value) -> Vec<Vec<u8>> {
 
 fn consume(c: &mut Criterion, scratch: &Scratch) {
     let topic = "consume";
-    let settings = EventBusSettings {
-        // Keeps all the events the stream is filled with.
-        stream_max_len: CONSUME_EVENTS as u64 * 2,
-        ..scratch.settings.clone()
-    };
+    let mut settings = scratch.settings.clone();
+    // Keeps all the events the stream is filled with.
+    settings.stream_max_len = CONSUME_EVENTS as u64 * 2;
     let stream = settings.full_topic(topic);
     let producer = RedisProducer::new(settings.clone()).expect("settings with a URL");
     fill(&producer, topic);
@@ -269,15 +244,20 @@ fn consume(c: &mut Criterion, scratch: &Scratch) {
     let mut bench = c.benchmark_group("consume");
     bench.sampling_mode(SamplingMode::Flat).sample_size(10).throughput(Throughput::Elements(CONSUME_EVENTS as u64));
     for batch_size in [100, 500] {
-        let settings = EventBusSettings { batch_size, ..settings.clone() };
+        let mut settings = settings.clone();
+        settings.batch_size = batch_size;
         bench.bench_function(BenchmarkId::new("poll", batch_size), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     let group = format!("group-{}", groups.fetch_add(1, Ordering::Relaxed));
-                    let mut consumer =
-                        RedisConsumer::new(settings.clone(), topic, &group, "consumer-1", StartFrom::Beginning)
-                            .expect("settings with a URL");
+                    let mut consumer = RedisConsumer::builder(settings.clone())
+                        .topic(topic)
+                        .group(&group)
+                        .consumer_name("consumer-1")
+                        .start(StartFrom::Beginning)
+                        .build()
+                        .expect("settings with a URL");
                     let received = RECEIVED.load(Ordering::Relaxed);
                     let start = Instant::now();
                     let mut handled = 0;
@@ -350,7 +330,7 @@ fn cpu(c: &mut Criterion) {
         .iter()
         .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
         .collect();
-    assert!(matches!(deliver(&read), Delivery::Delivered(1)));
+    assert!(matches!(deliver_fields(&read), Delivery::Delivered(1)));
 
     let mut group = c.benchmark_group("cpu");
     group.throughput(Throughput::Elements(1));
@@ -361,7 +341,7 @@ fn cpu(c: &mut Criterion) {
             black_box(message_fields(&metadata, &avro));
         });
     });
-    group.bench_function("deliver", |b| b.iter(|| deliver(black_box(&read))));
+    group.bench_function("deliver", |b| b.iter(|| deliver_fields(black_box(&read))));
     group.finish();
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write keys_vectors.json: how the real edx-opaque-keys and edx-ccx-keys read many strings.
 
-For every input string and every key type that openedx_events::keys reproduces, the file
+For every input string and every key type that openedx_opaque_keys reproduces, the file
 records whether upstream's `from_string` accepts it and, if so, the canonical string
 (`str(key)`) and the key's parts. The parts are those of the key re-read from its canonical
 string, because the Rust port keeps a key as its canonical string describes it (upstream
@@ -17,7 +17,7 @@ Set-up (any recent CPython; the committed file used 3.11):
 For a much larger throw-away corpus, raise the counts and point the Rust test at it:
 
     /tmp/okvenv/bin/python gen_keys_vectors.py --per-seed 3000 --random 30000 > /tmp/big.json
-    OPENEDX_KEYS_VECTORS=/tmp/big.json cargo test -p openedx-events --test keys vectors
+    OPENEDX_KEYS_VECTORS=/tmp/big.json cargo test -p openedx-opaque-keys --features serde --test keys vectors
 """
 import argparse
 import json

@@ -42,7 +42,7 @@ pub enum BlockUsageSyntax {
 /// `None` (the word), which is what upstream then prints.
 ///
 /// ```
-/// use openedx_events::keys::BlockUsageLocator;
+/// use openedx_opaque_keys::BlockUsageLocator;
 ///
 /// let key: BlockUsageLocator = "block-v1:edX+DemoX+Demo_Course+type@problem+block@abc".parse()?;
 /// assert_eq!((key.block_type(), key.block_id()), ("problem", "abc"));
@@ -51,7 +51,7 @@ pub enum BlockUsageSyntax {
 /// let old: BlockUsageLocator = "i4x://edX/DemoX/problem/abc@draft".parse()?;
 /// assert!(old.is_deprecated());
 /// assert_eq!(old.branch(), Some("draft"));
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct BlockUsageLocator {
@@ -462,13 +462,13 @@ pub enum AsideKeyVersion {
 /// `aside-usage-v1:`).
 ///
 /// ```
-/// use openedx_events::keys::{AsideUsageKey, UsageKey};
+/// use openedx_opaque_keys::{AsideUsageKey, UsageKey};
 ///
 /// let block: UsageKey = "block-v1:edX+DemoX+Demo_Course+type@html+block@intro".parse()?;
 /// let aside = AsideUsageKey::new_v2(block.clone(), "tagging_aside");
 /// assert_eq!(aside.to_string(), "aside-usage-v2:block-v1$:edX+DemoX+Demo_Course+type@html+block@intro::tagging_aside");
 /// assert_eq!(aside.usage_key(), &block);
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AsideUsageKey {
@@ -635,12 +635,12 @@ impl FromStr for AsideUsageKey {
 /// `aside-usage-v2:`).
 ///
 /// ```
-/// use openedx_events::keys::UsageKey;
+/// use openedx_opaque_keys::UsageKey;
 ///
 /// let key: UsageKey = "lb:MITx:reallyhardproblems:problem:problem1".parse()?;
 /// assert_eq!((key.block_type(), key.block_id()), ("problem", "problem1"));
 /// assert!(key.course_key().is_none()); // its context is a library, not a course
-/// # Ok::<(), openedx_events::keys::InvalidKeyError>(())
+/// # Ok::<(), openedx_opaque_keys::InvalidKeyError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]

@@ -1,0 +1,124 @@
+//! [`RedisProducer`]: each event added to its topic's stream with upstream's fields, on one
+//! connection kept between sends.
+
+use std::sync::{Mutex, PoisonError};
+
+use openedx_events::EventsMetadata;
+use openedx_events::event_bus::{EventBusProducer, OutgoingMessage, ProduceError, message_fields};
+use redis::{Client, Connection, ErrorKind, RedisError, RedisResult};
+
+use crate::settings::RedisSettings;
+use crate::{COMMAND_TIMEOUT, client, connect, is_retryable};
+
+/// Produces events to Redis streams.
+pub struct RedisProducer {
+    client: Client,
+    connection: Mutex<Option<Connection>>,
+    settings: RedisSettings,
+}
+
+impl std::fmt::Debug for RedisProducer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisProducer").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl RedisProducer {
+    /// A producer for these settings; it connects on first use and again after a failure.
+    pub fn new(settings: RedisSettings) -> Result<Self, ProduceError> {
+        let client = client(&settings).map_err(ProduceError::NotConfigured)?;
+        Ok(RedisProducer { client, connection: Mutex::new(None), settings })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &RedisSettings {
+        &self.settings
+    }
+
+    fn xadd(&self, full_topic: &str, metadata: &EventsMetadata, event_data: &[u8]) -> redis::Cmd {
+        let fields = message_fields(metadata, event_data);
+        // Sized beforehand: growing the command's buffers argument by argument was over a quarter
+        // of producing a batch. (`XADD`, `MAXLEN`, `~`, the number and `*` take at most 32 bytes.)
+        let size = full_topic.len() + 32 + fields.iter().map(|(name, value)| name.len() + value.len()).sum::<usize>();
+        let mut command = redis::Cmd::with_capacity(6 + 2 * fields.len(), size);
+        command.arg("XADD").arg(full_topic).arg("MAXLEN").arg("~").arg(self.settings.stream_max_len).arg("*");
+        for (name, value) in fields {
+            command.arg(name).arg(value.as_ref());
+        }
+        command
+    }
+
+    /// Runs commands on the connection, connecting first if needed; a failed connection is
+    /// dropped so the next call starts afresh.
+    ///
+    /// A connection kept from an earlier call may have been closed since (Redis restarted, or
+    /// closed it for idleness), which shows only when it is used: then the commands are run once
+    /// more on a new connection, so that the first event after a restart is not lost. (Should
+    /// Redis have run them before the connection dropped, they run twice: the bus delivers at
+    /// least once.) A timeout is not retried: Redis is there but slow.
+    fn with_connection<T>(&self, run: impl Fn(&mut Connection) -> RedisResult<T>) -> RedisResult<T> {
+        let mut slot = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
+        let reused = slot.is_some();
+        match self.run_on(&mut slot, &run) {
+            Err(e) if reused && e.is_connection_dropped() && !e.is_timeout() => self.run_on(&mut slot, &run),
+            result => result,
+        }
+    }
+
+    fn run_on<T>(
+        &self,
+        slot: &mut Option<Connection>,
+        run: &impl Fn(&mut Connection) -> RedisResult<T>,
+    ) -> RedisResult<T> {
+        if slot.is_none() {
+            *slot = Some(connect(&self.client, COMMAND_TIMEOUT)?);
+        }
+        let Some(connection) = slot.as_mut() else {
+            return Err(RedisError::from((ErrorKind::Client, "no connection")));
+        };
+        let result = run(connection);
+        if result.as_ref().is_err_and(|e| e.is_io_error() || e.is_connection_dropped() || e.is_timeout()) {
+            *slot = None;
+        }
+        result
+    }
+
+    /// Adds one event to a full (already prefixed) topic; returns the stream entry's id.
+    pub fn send_to_stream(
+        &self,
+        full_topic: &str,
+        metadata: &EventsMetadata,
+        event_data: &[u8],
+    ) -> Result<String, ProduceError> {
+        let command = self.xadd(full_topic, metadata, event_data);
+        self.with_connection(|connection| command.query::<String>(connection))
+            .map_err(|e| ProduceError::backend(metadata.event_type.to_string(), full_topic, is_retryable(&e), e))
+    }
+
+    /// Adds many events in one round trip (a pipeline); each is `(topic without prefix,
+    /// metadata, Avro bytes)`. Returns the entries' ids.
+    pub fn send_batch(&self, events: &[(&str, &EventsMetadata, &[u8])]) -> Result<Vec<String>, ProduceError> {
+        let mut pipeline = redis::Pipeline::with_capacity(events.len());
+        // Events of a batch mostly go to one topic: its full name is made once.
+        let mut full_topic: Option<(&str, String)> = None;
+        for (topic, metadata, event_data) in events {
+            if full_topic.as_ref().is_none_or(|(last, _)| last != topic) {
+                full_topic = Some((topic, self.settings.full_topic(topic)));
+            }
+            let full = full_topic.as_ref().map_or("", |(_, full)| full.as_str());
+            pipeline.add_command(self.xadd(full, metadata, event_data));
+        }
+        self.with_connection(|connection| pipeline.query::<Vec<String>>(connection)).map_err(|e| {
+            let topic = events.first().map(|(topic, _, _)| self.settings.full_topic(topic)).unwrap_or_default();
+            ProduceError::backend(format!("{} events", events.len()), topic, is_retryable(&e), e)
+        })
+    }
+}
+
+impl EventBusProducer for RedisProducer {
+    /// Adds the event to its topic's stream. Streams do not partition, so the key field is not
+    /// used.
+    fn send(&self, message: &OutgoingMessage<'_>) -> Result<(), ProduceError> {
+        self.send_to_stream(&self.settings.full_topic(message.topic), message.metadata, message.event_data).map(drop)
+    }
+}
