@@ -145,6 +145,18 @@ fn codec_methods(payload: &Payload) -> TokenStream {
             #private::JsonValue::Object(__openedx_object)
         }
 
+        // The segment before the first dot picks the field; the rest goes on into it.
+        fn event_key(&self, __openedx_path: &::core::primitive::str) -> ::core::option::Option<#private::EventKey> {
+            let (__openedx_head, __openedx_rest) = match __openedx_path.split_once('.') {
+                ::core::option::Option::Some(split) => split,
+                ::core::option::Option::None => (__openedx_path, ""),
+            };
+            match __openedx_head {
+                #( #names => #impls::event_key(&self.#idents, __openedx_rest), )*
+                _ => ::core::option::Option::None,
+            }
+        }
+
         // Each field read through `<Type as EventField>` (see above); an absent key is
         // `absent_from_json()`: `None` for an `Option`, an error otherwise.
         fn from_json(
@@ -171,7 +183,8 @@ fn codec_methods(payload: &Payload) -> TokenStream {
 /// pub static BADGE_EARNED: OpenEdxPublicSignal<BadgeEarned> = OpenEdxPublicSignal::__new(...);
 /// const _: () = {
 ///     inventory::submit! { StaticSignal::new(&BADGE_EARNED) }
-///     let _ = |data: &BadgeEarned| { let _ = &data.learner.username; }; // key_field, checked by rustc
+///     // key_field, checked by rustc: each segment a field, the last a value that can key an event.
+///     let _ = |data: &BadgeEarned| assert_key_value(&data.learner.username);
 /// };
 /// ```
 fn expand_event(def: &EventDef) -> TokenStream {
@@ -220,7 +233,8 @@ fn expand_event(def: &EventDef) -> TokenStream {
 }
 
 /// A closure that is only type-checked: each segment of the key field is a field access, so a
-/// misspelt nested field is reported by rustc at the `key_field` string.
+/// misspelt nested field is reported by rustc at the `key_field` string, and so is a value that
+/// cannot key an event (an `Option`, a struct, a list).
 fn key_field_access(ident: &syn::Ident, path: &[syn::Ident], literal: &LitStr) -> TokenStream {
     // Mixed-site hygiene marks the tokens as macro-made, so rustc does not suggest replacing the
     // whole string with the field it guesses (`key_field = username`); the error stays at the string.
@@ -232,7 +246,7 @@ fn key_field_access(ident: &syn::Ident, path: &[syn::Ident], literal: &LitStr) -
         segment
     });
     quote_spanned! {span=>
-        let _ = |#data: &#ident| { let _ = &#data #(.#path)*; };
+        let _ = |#data: &#ident| ::openedx_events::__private::assert_key_value(&#data #(.#path)*);
     }
 }
 

@@ -44,6 +44,14 @@ pub trait EventField: Sized {
     fn absent_from_json() -> Option<Self> {
         None
     }
+
+    /// The event key at `path`, a dotted path through this value (empty for the value itself):
+    /// `None` when the path leads nowhere or to a value that cannot key an event (see
+    /// [`KeyValue`](crate::event_bus::KeyValue)).
+    fn event_key(&self, path: &str) -> Option<crate::event_bus::EventKey> {
+        let _ = path;
+        None
+    }
 }
 
 /// The shape of a field's type, as schemas and documentation need it.

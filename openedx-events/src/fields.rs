@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::avro::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind, JsonError};
 use crate::data::{EventField, FieldType};
+use crate::event_key::{EventKey, KeyValue};
 use crate::isoformat::{Isoformat, isoformat_utc, parse_isoformat_utc, parse_python_time};
 
 impl EventField for String {
@@ -28,6 +29,9 @@ impl EventField for String {
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_str().map(str::to_owned).ok_or_else(|| JsonError::expected("a string", value))
+    }
+    fn event_key(&self, path: &str) -> Option<EventKey> {
+        path.is_empty().then(|| KeyValue::event_key(self))
     }
 }
 
@@ -48,6 +52,9 @@ impl EventField for bool {
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_bool().ok_or_else(|| JsonError::expected("a boolean", value))
     }
+    fn event_key(&self, path: &str) -> Option<EventKey> {
+        path.is_empty().then(|| KeyValue::event_key(self))
+    }
 }
 
 impl EventField for i64 {
@@ -66,6 +73,9 @@ impl EventField for i64 {
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_i64().ok_or_else(|| JsonError::expected("a 64-bit integer", value))
+    }
+    fn event_key(&self, path: &str) -> Option<EventKey> {
+        path.is_empty().then(|| KeyValue::event_key(self))
     }
 }
 
@@ -87,6 +97,9 @@ impl EventField for i32 {
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(|| JsonError::expected("a 32-bit integer", value))
     }
+    fn event_key(&self, path: &str) -> Option<EventKey> {
+        path.is_empty().then(|| KeyValue::event_key(self))
+    }
 }
 
 impl EventField for f64 {
@@ -106,6 +119,9 @@ impl EventField for f64 {
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_f64().ok_or_else(|| JsonError::expected("a number", value))
+    }
+    fn event_key(&self, path: &str) -> Option<EventKey> {
+        path.is_empty().then(|| KeyValue::event_key(self))
     }
 }
 
@@ -161,6 +177,9 @@ impl EventField for Uuid {
         let text = value.as_str().ok_or_else(|| JsonError::expected("a UUID string", value))?;
         Uuid::parse_str(text).map_err(|e| JsonError::new(format!("invalid UUID {text:?}: {e}")))
     }
+    fn event_key(&self, path: &str) -> Option<EventKey> {
+        path.is_empty().then(|| KeyValue::event_key(self))
+    }
 }
 
 /// Opaque keys travel as their canonical strings; the name in the description is upstream's
@@ -183,6 +202,9 @@ macro_rules! opaque_key_fields {
             fn from_json(value: &Value) -> Result<Self, JsonError> {
                 let text = value.as_str().ok_or_else(|| JsonError::expected(concat!("a ", $name, " string"), value))?;
                 parse_text(text).map_err(JsonError::new)
+            }
+            fn event_key(&self, path: &str) -> Option<EventKey> {
+                path.is_empty().then(|| KeyValue::event_key(self))
             }
         })*
     };

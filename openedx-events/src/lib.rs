@@ -68,6 +68,7 @@ mod data;
 mod dispatch;
 mod error;
 pub mod event_bus;
+mod event_key;
 mod fields;
 mod hooks;
 mod isoformat;

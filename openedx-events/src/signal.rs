@@ -366,6 +366,9 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
         metadata: EventsMetadata,
         bytes: &[u8],
     ) -> Result<Vec<ReceiverResponse>, DecodeError>;
+    /// The event key of a payload given as `&dyn Any` at a dotted key field: `None` when it is
+    /// not this signal's payload type, or the path leads to no value that can key an event.
+    fn event_key(&self, data: &dyn Any, key_field: &str) -> Option<crate::event_bus::EventKey>;
     /// Encodes a payload given as `&dyn Any`; an error if it is not this signal's payload type.
     fn encode_any_avro(&self, data: &dyn Any) -> Result<Vec<u8>, CodecError>;
     /// The JSON form of a payload given as `&dyn Any`; `None` if it is not this signal's payload
@@ -450,6 +453,9 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
     ) -> Result<Vec<ReceiverResponse>, DecodeError> {
         let data = self.decode_avro(bytes)?;
         Ok(self.send_event_with_custom_metadata(metadata, data))
+    }
+    fn event_key(&self, data: &dyn Any, key_field: &str) -> Option<crate::event_bus::EventKey> {
+        data.downcast_ref::<E>()?.event_key(key_field)
     }
     fn encode_any_avro(&self, data: &dyn Any) -> Result<Vec<u8>, CodecError> {
         let data = data.downcast_ref::<E>().ok_or(CodecError::PayloadType { expected: E::DESCRIPTION.name })?;

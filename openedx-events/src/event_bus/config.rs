@@ -175,6 +175,21 @@ pub enum ConfigError {
         #[source]
         reason: KeyFieldError,
     },
+    /// The event key field names a value that cannot key an event: an `Option`, a record, a list
+    /// or a map (upstream's Kafka producer fails on those when it sends).
+    #[error(
+        "`{event_type}` topic `{topic}`: event_key_field `{key_field}` names a `{ty}`, which cannot key an event; name a string, number, boolean, UUID or opaque key that is always present"
+    )]
+    UnkeyableKeyField {
+        /// The event type.
+        event_type: String,
+        /// The topic.
+        topic: String,
+        /// The configured path.
+        key_field: String,
+        /// The type it names, as a Rust user writes it.
+        ty: String,
+    },
     /// An environment setting does not parse.
     #[error("setting `{name}` has an invalid value {value:?}{}", .expected.map(|e| format!("; expected {e}")).unwrap_or_default())]
     InvalidSetting {
@@ -323,10 +338,36 @@ fn topic_config(signal: &'static dyn AnySignal, topic: &str, config: &Value) -> 
     let (Some(Value::String(key_field)), Some(Value::Bool(enabled))) = (key_field, enabled) else {
         return Err(errors);
     };
-    if let Err(reason) = resolve_key_field(signal.data(), &key_field) {
-        return Err(vec![ConfigError::UnresolvedKeyField { event_type, topic: topic.to_owned(), key_field, reason }]);
+    match resolve_key_field(signal.data(), &key_field) {
+        Err(reason) => {
+            return Err(vec![ConfigError::UnresolvedKeyField {
+                event_type,
+                topic: topic.to_owned(),
+                key_field,
+                reason,
+            }]);
+        }
+        Ok(ty) if !can_key(ty) => {
+            let ty = ty.to_string();
+            return Err(vec![ConfigError::UnkeyableKeyField { event_type, topic: topic.to_owned(), key_field, ty }]);
+        }
+        Ok(_) => {}
     }
     Ok(TopicConfig { topic: topic.to_owned(), event_key_field: key_field, enabled })
+}
+
+/// Whether a value of this type can key an event (see [`KeyValue`](crate::event_bus::KeyValue)).
+pub fn can_key(ty: &FieldType) -> bool {
+    matches!(
+        ty,
+        FieldType::String
+            | FieldType::Int
+            | FieldType::Long
+            | FieldType::Boolean
+            | FieldType::Double
+            | FieldType::Uuid
+            | FieldType::OpaqueKey(_)
+    )
 }
 
 /// Follows a dotted path (an event key field) through a payload's nested records to the type it

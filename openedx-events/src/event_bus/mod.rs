@@ -23,10 +23,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+pub use crate::event_key::{EventKey, KeyValue};
 #[cfg(feature = "toml")]
 pub use config::toml_to_json;
 pub use config::{
-    ConfigError, ConfigErrors, KeyFieldError, ProducerConfig, TopicConfig, merge_producer_configs, resolve_key_field,
+    ConfigError, ConfigErrors, KeyFieldError, ProducerConfig, TopicConfig, can_key, merge_producer_configs,
+    resolve_key_field,
 };
 pub use delivery::{Delivery, deliver, deliver_fields, deliver_with_retries};
 pub use error::{ConsumeError, ProduceError};
@@ -51,9 +53,11 @@ pub struct OutgoingMessage<'a> {
     pub signal: &'static dyn AnySignal,
     /// The topic, without the environment prefix (which the producer adds).
     pub topic: &'a str,
-    /// The dotted path of the value that keys the event on this topic, which backends that
-    /// partition by key use.
+    /// The dotted path of the value that keys the event on this topic.
     pub event_key_field: Option<&'a str>,
+    /// The value at that path, which backends that partition by key (Kafka) send as the
+    /// message's key; `None` without a key field.
+    pub event_key: Option<&'a EventKey>,
     /// The payload as schemaless Avro.
     pub event_data: &'a [u8],
     /// The event's metadata.
@@ -61,7 +65,8 @@ pub struct OutgoingMessage<'a> {
 }
 
 impl<'a> OutgoingMessage<'a> {
-    /// A message of `signal`'s event for `topic`.
+    /// A message of `signal`'s event for `topic`, without a key; see
+    /// [`with_key`](Self::with_key).
     pub fn new(
         signal: &'static dyn AnySignal,
         topic: &'a str,
@@ -69,7 +74,13 @@ impl<'a> OutgoingMessage<'a> {
         event_data: &'a [u8],
         metadata: &'a EventsMetadata,
     ) -> Self {
-        OutgoingMessage { signal, topic, event_key_field, event_data, metadata }
+        OutgoingMessage { signal, topic, event_key_field, event_key: None, event_data, metadata }
+    }
+
+    /// The message with this key (the value at its key field).
+    pub fn with_key(mut self, event_key: Option<&'a EventKey>) -> Self {
+        self.event_key = event_key;
+        self
     }
 }
 

@@ -67,7 +67,9 @@ pub fn start_producing(config: &ProducerConfig, producer: Arc<dyn EventBusProduc
             let event_data = signal.encode_any_avro(data).map_err(ProduceError::from)?;
             let mut failures = Vec::new();
             for (topic, key_field) in &routes {
-                let message = OutgoingMessage::new(signal, topic, Some(key_field), &event_data, metadata);
+                let event_key = signal.event_key(data, key_field);
+                let message = OutgoingMessage::new(signal, topic, Some(key_field), &event_data, metadata)
+                    .with_key(event_key.as_ref());
                 if let Err(error) = producer.send(&message) {
                     let data_json = signal.data_to_json(data).map(|d| d.to_string()).unwrap_or_default();
                     tracing::error!(
