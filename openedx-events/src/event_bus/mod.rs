@@ -86,8 +86,17 @@ impl<'a> OutgoingMessage<'a> {
 
 /// Sends events to the bus (upstream's `EventBusProducer`).
 pub trait EventBusProducer: Send + Sync {
-    /// Sends one event to its topic.
+    /// Sends one event to its topic, returning once the bus has it (or has refused it). It may
+    /// block the calling thread on the network: the background producer calls it from a thread
+    /// of its own, never from the thread that sent the event.
     fn send(&self, message: &OutgoingMessage<'_>) -> Result<(), ProduceError>;
+
+    /// Sends several events, in order, with as few round trips as the backend allows; one
+    /// outcome per message, in the same order. By default, one [`send`](Self::send) after the
+    /// other.
+    fn send_batch(&self, messages: &[OutgoingMessage<'_>]) -> Vec<Result<(), ProduceError>> {
+        messages.iter().map(|message| self.send(message)).collect()
+    }
 
     /// Waits, up to `timeout`, until everything sent so far has reached the bus. Producers that
     /// send before `send` returns have nothing to wait for.
