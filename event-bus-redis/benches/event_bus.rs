@@ -187,7 +187,7 @@ fn produce(c: &mut Criterion, scratch: &Scratch) {
         let batch: Vec<(&str, &EventsMetadata, &[u8])> = vec![("batch", &metadata, avro.as_slice()); size];
         group.throughput(Throughput::Elements(size as u64));
         group.bench_with_input(BenchmarkId::new("send_batch", size), &batch, |b, batch| {
-            b.iter(|| producer.send_batch(black_box(batch)).expect("produced"));
+            b.iter(|| producer.send_entries(black_box(batch)).expect("produced"));
         });
     }
     group.finish();
@@ -201,7 +201,7 @@ fn fill(producer: &RedisProducer, topic: &str) {
         (0..CONSUME_EVENTS).map(|_| BENCH_ENROLLED.generate_signal_metadata(None)).collect();
     for chunk in metadata.chunks(1000) {
         let batch: Vec<(&str, &EventsMetadata, &[u8])> = chunk.iter().map(|m| (topic, m, avro.as_slice())).collect();
-        producer.send_batch(&batch).expect("produced");
+        producer.send_entries(&batch).expect("produced");
     }
 }
 

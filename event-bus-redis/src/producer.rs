@@ -97,7 +97,7 @@ impl RedisProducer {
 
     /// Adds many events in one round trip (a pipeline); each is `(topic without prefix,
     /// metadata, Avro bytes)`. Returns the entries' ids.
-    pub fn send_batch(&self, events: &[(&str, &EventsMetadata, &[u8])]) -> Result<Vec<String>, ProduceError> {
+    pub fn send_entries(&self, events: &[(&str, &EventsMetadata, &[u8])]) -> Result<Vec<String>, ProduceError> {
         let mut pipeline = redis::Pipeline::with_capacity(events.len());
         // Events of a batch mostly go to one topic: its full name is made once.
         let mut full_topic: Option<(&str, String)> = None;
@@ -120,5 +120,31 @@ impl EventBusProducer for RedisProducer {
     /// used.
     fn send(&self, message: &OutgoingMessage<'_>) -> Result<(), ProduceError> {
         self.send_to_stream(&self.settings.full_topic(message.topic), message.metadata, message.event_data).map(drop)
+    }
+
+    /// Adds the events in one pipeline, one round trip: all succeed or, if Redis could not be
+    /// reached, all fail alike.
+    fn send_batch(&self, messages: &[OutgoingMessage<'_>]) -> Vec<Result<(), ProduceError>> {
+        let entries: Vec<(&str, &EventsMetadata, &[u8])> =
+            messages.iter().map(|message| (message.topic, message.metadata, message.event_data)).collect();
+        match self.send_entries(&entries) {
+            Ok(_) => messages.iter().map(|_| Ok(())).collect(),
+            Err(error) => {
+                let retryable = error.is_retryable();
+                let reason = error.to_string();
+                messages
+                    .iter()
+                    .map(|message| {
+                        let topic = self.settings.full_topic(message.topic);
+                        Err(ProduceError::backend(
+                            message.metadata.event_type.to_string(),
+                            topic,
+                            retryable,
+                            reason.clone(),
+                        ))
+                    })
+                    .collect()
+            }
+        }
     }
 }

@@ -7,8 +7,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
-use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex, PoisonError};
@@ -19,7 +17,7 @@ use openedx_events::event_bus::{
 };
 use openedx_events::{EventsMetadata, openedx_event, receiver};
 use openedx_events_redis::{ConsumerStats, RedisConsumer, RedisProducer, RedisSettings, StartFrom, dead_letters};
-use openedx_events_test_support::{RedisScratch, redis_url, unique_name};
+use openedx_events_test_support::{OwnRedis, RedisScratch, free_port, redis_url, unique_name};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -161,7 +159,7 @@ fn produce(producer: &RedisProducer, topic: &str, ns: impl IntoIterator<Item = i
         .collect();
     let batch: Vec<(&str, &EventsMetadata, &[u8])> =
         events.iter().map(|(metadata, data)| (topic, metadata, data.as_slice())).collect();
-    let stream_ids = producer.send_batch(&batch).expect("producing to Redis");
+    let stream_ids = producer.send_entries(&batch).expect("producing to Redis");
     stream_ids.into_iter().zip(events.iter().map(|(metadata, _)| metadata.id)).collect()
 }
 
@@ -230,87 +228,6 @@ fn spawn_consumer(
         let result = consumer.consume_indefinitely();
         (result, consumer.stats())
     })
-}
-
-/// A port nothing listens on (for a moment).
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
-    listener.local_addr().expect("its address").port()
-}
-
-/// A `redis-server` of this test's own on a free port, killed (and its files removed) when
-/// dropped, whatever the test's outcome.
-struct OwnRedis {
-    port: u16,
-    dir: PathBuf,
-    persistent: bool,
-    server: Option<Child>,
-}
-
-impl OwnRedis {
-    /// Starts a server; a persistent one writes every change to its append-only file before
-    /// answering, so a restart loses nothing.
-    fn start(persistent: bool) -> OwnRedis {
-        OwnRedis::start_on(free_port(), persistent)
-    }
-
-    fn start_on(port: u16, persistent: bool) -> OwnRedis {
-        let dir = std::env::temp_dir().join(format!("oe-redis-{}-{}", std::process::id(), Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("a directory for redis-server");
-        let mut redis = OwnRedis { port, dir, persistent, server: None };
-        redis.launch();
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    /// Starts (or starts again) the server on its port, and waits until it answers.
-    fn launch(&mut self) {
-        assert!(self.server.is_none(), "redis-server on port {} is already running", self.port);
-        let port = self.port.to_string();
-        let appendonly = if self.persistent { "yes" } else { "no" };
-        let server = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &port, "--save", "", "--daemonize", "no"])
-            .args(["--appendonly", appendonly, "--appendfsync", "always", "--dir"])
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("these tests need `redis-server` on PATH: {e}"));
-        let client = redis::Client::open(self.url()).expect("a Redis URL");
-        let server = self.server.insert(server);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(Some(status)) = server.try_wait() {
-                panic!("redis-server on port {port} exited at start: {status}");
-            }
-            let pong = client
-                .get_connection_with_timeout(Duration::from_millis(200))
-                .and_then(|mut connection| redis::cmd("PING").query::<String>(&mut connection));
-            if pong.is_ok() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "redis-server on port {port} did not answer in 10 s: {pong:?}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Kills the server at once (SIGKILL: no goodbye to clients, no final save).
-    fn kill(&mut self) {
-        if let Some(mut server) = self.server.take() {
-            let _ = server.kill();
-            let _ = server.wait();
-        }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        self.kill();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

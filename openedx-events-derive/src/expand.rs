@@ -258,6 +258,13 @@ fn key_field_access(ident: &syn::Ident, path: &[syn::Ident], literal: &LitStr) -
 ///         let returned = congratulate(data, metadata);
 ///         ReceiverReturn::into_receiver_result(returned)
 ///     }
+///     // for an `async fn`, instead:
+///     fn __openedx_receiver<'a>(data: &'a Payload, metadata: &'a EventsMetadata) -> ReceiverFuture<'a> {
+///         box_receiver_future(async move {
+///             let returned = congratulate(data, metadata).await;
+///             ReceiverReturn::into_receiver_result(returned)
+///         })
+///     }
 ///     static __OPENEDX_RECEIVER: TypedReceiver<Payload> =
 ///         TypedReceiver::new(&SIGNAL, "path::to::congratulate", __openedx_receiver);
 ///     inventory::submit! { StaticReceiver::new(&__OPENEDX_RECEIVER) }
@@ -280,19 +287,21 @@ fn expand_receiver(receiver: &ReceiverFn) -> TokenStream {
         Some(ty) => spanning(ty, quote!(__openedx_metadata)),
         None => quote!(__openedx_metadata),
     };
+    let is_async = func.sig.asyncness.is_some();
+    let call = if is_async { quote!(#fn_name(#data, #metadata).await) } else { quote!(#fn_name(#data, #metadata)) };
     let into_result = match receiver.return_type() {
         ReturnType::Type(_, ty) => {
             let (first, last) = first_and_last_spans(ty);
             let path = quote_spanned!(first=> ::openedx_events::__private::ReceiverReturn::into_receiver_result);
             let returned = spanning(ty, quote!(__openedx_returned));
-            let call = quote_spanned!(last=> (#returned));
+            let call_result = quote_spanned!(last=> (#returned));
             quote! {
-                let __openedx_returned = #fn_name(#data, #metadata);
-                #path #call
+                let __openedx_returned = #call;
+                #path #call_result
             }
         }
         ReturnType::Default => quote! {
-            #fn_name(#data, #metadata);
+            #call;
             ::core::result::Result::Ok(())
         },
     };
@@ -309,19 +318,39 @@ fn expand_receiver(receiver: &ReceiverFn) -> TokenStream {
             __openedx_receiver,
         )
     };
+    let constructor =
+        if is_async { quote_spanned!(payload_first=> new_async) } else { quote_spanned!(payload_first=> new) };
     let typed_receiver =
-        quote_spanned!(payload_first=> ::openedx_events::__private::TypedReceiver::<#payload>::new #args);
-    quote! {
-        #func
-
-        #[doc(hidden)]
-        const _: () = {
+        quote_spanned!(payload_first=> ::openedx_events::__private::TypedReceiver::<#payload>::#constructor #args);
+    let handler = if is_async {
+        // Spanned on the function's name: a future that is not `Send` is reported there.
+        let boxed = quote_spanned!(fn_name.span()=> ::openedx_events::__private::box_receiver_future);
+        let async_block = quote_spanned!(fn_name.span()=> async move { #into_result });
+        let boxed_call = quote_spanned!(fn_name.span()=> #boxed(#async_block));
+        quote! {
+            fn __openedx_receiver<'__openedx>(
+                #data: &'__openedx #payload,
+                __openedx_metadata: &'__openedx ::openedx_events::__private::EventsMetadata,
+            ) -> ::openedx_events::__private::ReceiverFuture<'__openedx> {
+                #boxed_call
+            }
+        }
+    } else {
+        quote! {
             fn __openedx_receiver(
                 #data: &#payload,
                 __openedx_metadata: &::openedx_events::__private::EventsMetadata,
             ) -> ::core::result::Result<(), ::openedx_events::__private::BoxError> {
                 #into_result
             }
+        }
+    };
+    quote! {
+        #func
+
+        #[doc(hidden)]
+        const _: () = {
+            #handler
 
             // The receiver is built inline, not in a `static` of its own: a payload type that is
             // no `EventData` then makes one error, at `TypedReceiver::new`, not a second one at

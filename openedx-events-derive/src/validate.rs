@@ -149,12 +149,9 @@ impl ReceiverFn {
 
 const SHAPE: &str = "a receiver takes `(data: &Payload, metadata: &EventsMetadata)`";
 
-/// A receiver is a plain, synchronous, non-generic free function of two reference arguments.
+/// A receiver is a plain (or `async`), non-generic free function of two reference arguments.
 fn check_receiver_shape(receiver: &ReceiverFn, errors: &mut Errors) {
     let sig = &receiver.func.sig;
-    if let Some(token) = &sig.asyncness {
-        errors.at(token, "a receiver cannot be `async`; receivers run on the thread that sends the event");
-    }
     if let Some(token) = &sig.constness {
         errors.at(token, "a receiver cannot be `const`");
     }

@@ -9,7 +9,7 @@ use crate::avro::{AvroReader, AvroWriter, DecodeError, JsonError};
 ///
 /// Implement it with `#[derive(EventData)]` (or `#[openedx_event(...)]`, which implies it); the
 /// derive checks every field's type at compile time and records a [`DataDescription`].
-pub trait EventData: EventField + 'static {
+pub trait EventData: EventField + Send + Sync + 'static {
     /// The struct's name, documentation and fields, computed once at compile time.
     const DESCRIPTION: &'static DataDescription;
 }

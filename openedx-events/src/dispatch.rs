@@ -8,8 +8,10 @@ use std::error::Error;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use futures::FutureExt as _;
+
 use crate::metadata::EventsMetadata;
-use crate::receiver::{DynamicReceivers, TypedReceiver};
+use crate::receiver::{AsyncFn, DynHandler, DynamicReceivers, Handler, ReceiverFuture, TypedReceiver};
 
 /// The error type a receiver's `Result` is turned into.
 pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
@@ -39,6 +41,9 @@ pub enum ReceiverError {
     Failed(BoxError),
     /// It panicked; holds the panic message.
     Panicked(String),
+    /// It did not run: an `async` receiver reached by the synchronous `send_event` on a thread of
+    /// an async runtime, which must not block; holds why and what to do instead.
+    NotRun(&'static str),
 }
 
 impl ReceiverError {
@@ -53,6 +58,7 @@ impl fmt::Display for ReceiverError {
         match self {
             ReceiverError::Failed(error) => write!(f, "receiver returned an error: {error}"),
             ReceiverError::Panicked(message) => write!(f, "receiver panicked: {message}"),
+            ReceiverError::NotRun(why) => write!(f, "receiver did not run: {why}"),
         }
     }
 }
@@ -61,7 +67,7 @@ impl Error for ReceiverError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
             ReceiverError::Failed(error) => Some(&**error),
-            ReceiverError::Panicked(_) => None,
+            ReceiverError::Panicked(_) | ReceiverError::NotRun(_) => None,
         }
     }
 }
@@ -104,8 +110,9 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Runs the receivers of one event: first the `#[receiver]` functions, then those connected at
-/// run time. With `stop_at_failure`, the first failure ends the loop and is returned.
+/// Runs the receivers of one event for the synchronous `send_event`: first the `#[receiver]`
+/// functions, then those connected at run time; async receivers as [`run_blocking`] can. With
+/// `stop_at_failure`, the first failure ends the loop and is returned.
 pub(crate) fn run_receivers<E>(
     event_type: &'static str,
     statics: &[&'static TypedReceiver<E>],
@@ -117,14 +124,148 @@ pub(crate) fn run_receivers<E>(
     let dynamic = dynamic.snapshot();
     let mut responses = Vec::with_capacity(statics.len() + dynamic.len());
     for receiver in statics {
-        let result = call_guarded(|| (receiver.handler())(data, metadata));
+        let result = match receiver.handler() {
+            Handler::Sync(handler) => call_guarded(|| handler(data, metadata)),
+            Handler::Async(handler) => run_blocking(|| handler(data, metadata)),
+        };
         settle(event_type, &mut responses, Cow::Borrowed(receiver.name()), result, metadata, stop_at_failure)?;
     }
     for (name, handler) in dynamic {
-        let result = call_guarded(|| handler(data, metadata));
+        let result = match &handler {
+            DynHandler::Sync(handler) => call_guarded(|| handler(data, metadata)),
+            DynHandler::Async(handler) => run_blocking(|| handler(data, metadata)),
+        };
         settle(event_type, &mut responses, name, result, metadata, stop_at_failure)?;
     }
     Ok(responses)
+}
+
+/// Why the synchronous `send_event` does not run async receivers on a runtime's thread.
+#[cfg(feature = "tokio")]
+const IN_RUNTIME: &str = "it is `async`, and the synchronous `send_event` was called on a thread of a tokio runtime, \
+    which it must not block; send with `send_event_async(..).await` there";
+
+/// Runs an async receiver to completion for the synchronous `send_event`, on the calling thread.
+///
+/// On a thread of a tokio runtime (with the `tokio` feature) nothing may block, so it is not run
+/// and says so. Elsewhere it runs on a current-thread tokio runtime kept for the thread (with the
+/// `tokio` feature, so that receivers using tokio's I/O work), or on `futures`' executor.
+fn run_blocking<'a>(start: impl FnOnce() -> ReceiverFuture<'a>) -> Result<(), ReceiverError> {
+    #[cfg(feature = "tokio")]
+    {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(ReceiverError::NotRun(IN_RUNTIME));
+        }
+        thread_local! {
+            static RUNTIME: Option<tokio::runtime::Runtime> =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().ok();
+        }
+        // `Runtime::block_on`, not a handle's: only it drives a current-thread runtime's I/O.
+        // A thread whose runtime could not be built (or is being torn down) uses `futures`'.
+        let mut future = Some(guard_future(start));
+        let ran = RUNTIME.try_with(|runtime| match (runtime, future.take()) {
+            (Some(runtime), Some(future)) => Some(runtime.block_on(future)),
+            (None, taken) => {
+                future = taken;
+                None
+            }
+            (_, None) => None,
+        });
+        match (ran, future) {
+            (Ok(Some(result)), _) => result,
+            (_, Some(future)) => futures::executor::block_on(future),
+            (_, None) => Err(ReceiverError::NotRun("the thread's async runtime is gone")),
+        }
+    }
+    #[cfg(not(feature = "tokio"))]
+    {
+        futures::executor::block_on(guard_future(start))
+    }
+}
+
+/// Starts an async receiver and awaits it, turning an error or a panic (in starting it or in
+/// any poll) into a [`ReceiverError`].
+async fn guard_future<'a>(start: impl FnOnce() -> ReceiverFuture<'a>) -> Result<(), ReceiverError> {
+    // As in `call_guarded`: the receiver only has shared references that a panic cannot leave
+    // half-updated, and is never touched again.
+    let future = match catch_unwind(AssertUnwindSafe(start)) {
+        Ok(future) => future,
+        Err(payload) => return Err(ReceiverError::Panicked(panic_message(payload.as_ref()))),
+    };
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(ReceiverError::Failed(error)),
+        Err(payload) => Err(ReceiverError::Panicked(panic_message(payload.as_ref()))),
+    }
+}
+
+/// Runs the receivers of one event for `send_event_async`: the synchronous ones first, one
+/// after the other, then the async ones concurrently on this task (polled together, so one that
+/// waits does not hold up the others). With `stop_at_failure` (`try_send_async`) the async ones
+/// run one after the other, and the first failure ends the sending.
+pub(crate) async fn run_receivers_async<E: Sync>(
+    event_type: &'static str,
+    statics: &[&'static TypedReceiver<E>],
+    dynamic: &DynamicReceivers<E>,
+    data: &E,
+    metadata: &EventsMetadata,
+    stop_at_failure: bool,
+) -> Result<Vec<ReceiverResponse>, SendEventError> {
+    let dynamic = dynamic.snapshot();
+    let mut responses = Vec::with_capacity(statics.len() + dynamic.len());
+    let mut pending: Vec<(Cow<'static, str>, AsyncStart<'_, E>)> = Vec::new();
+    for receiver in statics {
+        match receiver.handler() {
+            Handler::Sync(handler) => {
+                let result = call_guarded(|| handler(data, metadata));
+                settle(event_type, &mut responses, Cow::Borrowed(receiver.name()), result, metadata, stop_at_failure)?;
+            }
+            Handler::Async(handler) => pending.push((Cow::Borrowed(receiver.name()), AsyncStart::Static(handler))),
+        }
+    }
+    for (name, handler) in &dynamic {
+        match handler {
+            DynHandler::Sync(handler) => {
+                let result = call_guarded(|| handler(data, metadata));
+                settle(event_type, &mut responses, name.clone(), result, metadata, stop_at_failure)?;
+            }
+            DynHandler::Async(handler) => pending.push((name.clone(), AsyncStart::Dynamic(handler.as_ref()))),
+        }
+    }
+    if stop_at_failure || pending.len() == 1 {
+        for (name, start) in pending {
+            let result = guard_future(|| start.start(data, metadata)).await;
+            settle(event_type, &mut responses, name, result, metadata, stop_at_failure)?;
+        }
+    } else if !pending.is_empty() {
+        let (names, starts): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
+        let results = futures::future::join_all(
+            starts.into_iter().map(|start| guard_future(move || start.start(data, metadata))),
+        )
+        .await;
+        for (name, result) in names.into_iter().zip(results) {
+            settle(event_type, &mut responses, name, result, metadata, false)?;
+        }
+    }
+    Ok(responses)
+}
+
+/// An async receiver not yet started.
+enum AsyncStart<'h, E: 'static> {
+    Static(for<'a> fn(&'a E, &'a EventsMetadata) -> ReceiverFuture<'a>),
+    Dynamic(&'h AsyncFn<E>),
+}
+
+impl<'h, E> AsyncStart<'h, E> {
+    fn start<'a>(self, data: &'a E, metadata: &'a EventsMetadata) -> ReceiverFuture<'a>
+    where
+        'h: 'a,
+    {
+        match self {
+            AsyncStart::Static(handler) => handler(data, metadata),
+            AsyncStart::Dynamic(handler) => handler(data, metadata),
+        }
+    }
 }
 
 /// Adds what a receiver did to the responses; a failure is logged, and ends the sending if

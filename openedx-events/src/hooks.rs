@@ -1,99 +1,180 @@
-//! What sending lets other code filter and observe, per thread: filters decide whether an event
-//! type reaches its receivers, recorders keep the events a signal sends. [`crate::testing`] is
-//! built on them; sending only consults them, and costs one atomic load while none is installed.
+//! What sending lets other code filter and observe: filters decide whether an event type reaches
+//! its receivers, recorders keep the events a signal sends. [`crate::testing`] is built on them;
+//! sending only consults them, and costs one atomic load while none exists.
+//!
+//! Hooks belong to the thread that installs them, and to the futures [`Bound`] to it: a bound
+//! future carries the hooks of the thread that made it to whichever thread polls it.
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
-use std::rc::Rc;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 use crate::metadata::EventsMetadata;
 
-/// How many filters and recorders are installed in the whole process; while none is, sending
-/// skips the thread-local look-ups altogether.
-static INSTALLED: AtomicUsize = AtomicUsize::new(0);
+/// How many hooks exist in the whole process, installed on a thread or carried by a bound
+/// future; while none does, sending skips the thread-local look-ups altogether.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 /// Identifies an installed filter or recorder, to remove it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HookId(u64);
 
 /// The events a recorder keeps, oldest first.
-pub(crate) type Recorded<E> = RefCell<Vec<(E, EventsMetadata)>>;
+pub(crate) type Recorded<E> = Mutex<Vec<(E, EventsMetadata)>>;
 
-/// A recorder: its id, the address of the signal it records, and its [`Recorded`] list (behind
-/// `dyn Any`, since signals differ in payload type).
-type RecorderSlot = (HookId, usize, Rc<dyn Any>);
+enum Hook {
+    /// Only these event types reach their receivers.
+    Filter(BTreeSet<&'static str>),
+    /// The events of the signal at this address go to a `Recorded<E>` of its payload.
+    Recorder(usize, Arc<dyn Any + Send + Sync>),
+}
+
+/// A hook, counted in [`LIVE`] for as long as anything holds it.
+struct Live(Hook);
+
+impl Live {
+    fn new(hook: Hook) -> Arc<Live> {
+        LIVE.fetch_add(1, Ordering::SeqCst);
+        Arc::new(Live(hook))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A thread's hooks, oldest first.
+type Stack = Vec<(HookId, Arc<Live>)>;
 
 thread_local! {
-    static FILTERS: RefCell<Vec<(HookId, BTreeSet<&'static str>)>> = const { RefCell::new(Vec::new()) };
-    static RECORDERS: RefCell<Vec<RecorderSlot>> = const { RefCell::new(Vec::new()) };
+    static STACK: RefCell<Stack> = const { RefCell::new(Vec::new()) };
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
 }
 
-fn next_id() -> HookId {
-    NEXT_ID.with(|next| {
+fn install(hook: Hook) -> HookId {
+    let id = NEXT_ID.with(|next| {
         let id = next.get();
         next.set(id + 1);
         HookId(id)
-    })
+    });
+    let live = Live::new(hook);
+    STACK.with(|stack| stack.borrow_mut().push((id, live)));
+    id
 }
 
 /// From now on this thread sends only these event types to receivers, until the filter is
 /// removed; the newest filter decides.
 pub(crate) fn install_filter(allowed: BTreeSet<&'static str>) -> HookId {
-    let id = next_id();
-    FILTERS.with(|filters| filters.borrow_mut().push((id, allowed)));
-    INSTALLED.fetch_add(1, Ordering::SeqCst);
-    id
+    install(Hook::Filter(allowed))
 }
 
 /// From now on every event the signal at `signal_address` sends from this thread is pushed to
 /// `events` (a `Recorded<E>` of the signal's payload), until the recorder is removed; the
 /// newest recorder of a signal gets its events.
-pub(crate) fn install_recorder(signal_address: usize, events: Rc<dyn Any>) -> HookId {
-    let id = next_id();
-    RECORDERS.with(|recorders| recorders.borrow_mut().push((id, signal_address, events)));
-    INSTALLED.fetch_add(1, Ordering::SeqCst);
-    id
+pub(crate) fn install_recorder(signal_address: usize, events: Arc<dyn Any + Send + Sync>) -> HookId {
+    install(Hook::Recorder(signal_address, events))
 }
 
-/// Removes a filter or recorder installed on this thread.
+/// Removes a filter or recorder installed on this thread (or in the bound future being polled).
 pub(crate) fn remove(id: HookId) {
     // `try_with`: the thread may be tearing its locals down already.
-    let _ = FILTERS.try_with(|filters| filters.borrow_mut().retain(|(other, _)| *other != id));
-    let _ = RECORDERS.try_with(|recorders| recorders.borrow_mut().retain(|(other, _, _)| *other != id));
-    INSTALLED.fetch_sub(1, Ordering::SeqCst);
+    let _ = STACK.try_with(|stack| stack.borrow_mut().retain(|(other, _)| *other != id));
 }
 
-/// Whether this thread's newest filter, if any, lets this event type through.
-#[inline]
-pub(crate) fn allows(event_type: &str) -> bool {
-    if INSTALLED.load(Ordering::Relaxed) == 0 {
-        return true;
+/// The hooks in force where an event is being sent, taken once per send: an async send keeps
+/// them across its `.await`s, whichever thread it ends on.
+pub(crate) struct Hooks(Option<Stack>);
+
+impl Hooks {
+    /// This thread's hooks; nothing to copy, and no thread-local touched, while no hook exists.
+    #[inline]
+    pub(crate) fn current() -> Hooks {
+        if LIVE.load(Ordering::Relaxed) == 0 {
+            return Hooks(None);
+        }
+        Hooks(STACK.try_with(|stack| stack.borrow().clone()).ok().filter(|stack| !stack.is_empty()))
     }
-    FILTERS
-        .try_with(|filters| match filters.borrow().last() {
-            Some((_, allowed)) => allowed.contains(event_type),
-            None => true,
-        })
-        .unwrap_or(true)
+
+    /// Whether the newest filter, if any, lets this event type through.
+    #[inline]
+    pub(crate) fn allows(&self, event_type: &str) -> bool {
+        let Some(stack) = &self.0 else { return true };
+        stack
+            .iter()
+            .rev()
+            .find_map(|(_, live)| match &live.0 {
+                Hook::Filter(allowed) => Some(allowed.contains(event_type)),
+                Hook::Recorder(..) => None,
+            })
+            .unwrap_or(true)
+    }
+
+    /// Hands a sent event to the newest recorder of its signal, if any.
+    #[inline]
+    pub(crate) fn record<E: 'static>(&self, signal_address: usize, data: E, metadata: EventsMetadata) {
+        let Some(stack) = &self.0 else { return };
+        let recorder = stack.iter().rev().find_map(|(_, live)| match &live.0 {
+            Hook::Recorder(address, events) if *address == signal_address => Some(events),
+            _ => None,
+        });
+        if let Some(events) = recorder.and_then(|events| events.downcast_ref::<Recorded<E>>()) {
+            events.lock().unwrap_or_else(PoisonError::into_inner).push((data, metadata));
+        }
+    }
 }
 
-/// Hands a sent event to the newest recorder of its signal on this thread, if any.
-#[inline]
-pub(crate) fn record<E: 'static>(signal_address: usize, data: E, metadata: EventsMetadata) {
-    if INSTALLED.load(Ordering::Relaxed) == 0 {
-        return;
+/// A future that carries the hooks of the thread that made it: while it is polled, on any
+/// thread, they are that thread's hooks, and hooks installed or removed inside it stay with it.
+#[must_use = "a future does nothing unless polled"]
+pub struct Bound<F> {
+    inner: Pin<Box<F>>,
+    stack: Stack,
+}
+
+impl<F> Bound<F> {
+    pub(crate) fn new(inner: F) -> Self {
+        let stack = if LIVE.load(Ordering::Relaxed) == 0 {
+            Vec::new()
+        } else {
+            STACK.try_with(|stack| stack.borrow().clone()).unwrap_or_default()
+        };
+        Bound { inner: Box::pin(inner), stack }
     }
-    let events = RECORDERS
-        .try_with(|recorders| {
-            let recorders = recorders.borrow();
-            recorders.iter().rev().find(|(_, signal, _)| *signal == signal_address).map(|(_, _, e)| Rc::clone(e))
-        })
-        .ok()
-        .flatten();
-    if let Some(events) = events.as_deref().and_then(|events| events.downcast_ref::<Recorded<E>>()) {
-        events.borrow_mut().push((data, metadata));
+}
+
+impl<F: Future> Future for Bound<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = &mut *self;
+        let theirs = STACK.with(|stack| std::mem::replace(&mut *stack.borrow_mut(), std::mem::take(&mut this.stack)));
+        // Put the thread's own hooks back even if the future panics.
+        struct Restore<'a> {
+            theirs: Option<Stack>,
+            ours: &'a mut Stack,
+        }
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                let theirs = self.theirs.take().unwrap_or_default();
+                let _ = STACK.try_with(|stack| *self.ours = std::mem::replace(&mut *stack.borrow_mut(), theirs));
+            }
+        }
+        let restore = Restore { theirs: Some(theirs), ours: &mut this.stack };
+        let polled = this.inner.as_mut().poll(cx);
+        drop(restore);
+        polled
+    }
+}
+
+impl<F> std::fmt::Debug for Bound<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bound").field("hooks", &self.stack.len()).finish_non_exhaustive()
     }
 }

@@ -87,7 +87,7 @@ pub use crate::data::{DataDescription, EventData, EventField, FieldDescription, 
 pub use crate::dispatch::{BoxError, ReceiverError, ReceiverResponse, SendEventError};
 pub use crate::error::{DuplicateEventType, DuplicateEventTypes, LookupError, MetadataError, UnknownEventType};
 pub use crate::metadata::{EventsMetadata, service_name, set_service_name};
-pub use crate::receiver::{ErasedReceiverFn, ReceiverId, ReceiverReturn};
+pub use crate::receiver::{ErasedReceiverFn, ReceiverFuture, ReceiverId, ReceiverReturn};
 pub use crate::registry::{
     all_events, check_registry, get_signal_by_type, similar_event_types, try_get_signal_by_type,
 };

@@ -7,7 +7,9 @@ pub use inventory;
 pub use crate::data::{DataDescription, EventData, EventField, FieldDescription, FieldType};
 pub use crate::dispatch::BoxError;
 pub use crate::metadata::EventsMetadata;
-pub use crate::receiver::{CarriesPayload, ReceiverReturn, StaticReceiver, TypedReceiver};
+pub use crate::receiver::{
+    CarriesPayload, ReceiverFuture, ReceiverReturn, StaticReceiver, TypedReceiver, box_receiver_future,
+};
 pub use crate::registry::StaticSignal;
 pub use crate::signal::OpenEdxPublicSignal;
 

@@ -3,6 +3,8 @@
 
 use std::any::Any;
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -37,8 +39,37 @@ impl<E: Into<BoxError>> ReceiverReturn for Result<(), E> {
     }
 }
 
-/// The handler `#[receiver]` generates around a receiver function.
-type Handler<E> = fn(&E, &EventsMetadata) -> Result<(), BoxError>;
+/// What an async receiver returns: its outcome, later. It is `Send`, so that an event sent from a
+/// task on a multi-threaded runtime can be awaited there.
+pub type ReceiverFuture<'a> = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send + 'a>>;
+
+/// The handler `#[receiver]` generates around a receiver function: a call for a plain function,
+/// a boxed future for an `async fn`.
+#[doc(hidden)]
+pub(crate) enum Handler<E: 'static> {
+    /// A synchronous receiver.
+    Sync(fn(&E, &EventsMetadata) -> Result<(), BoxError>),
+    /// An `async` receiver.
+    Async(for<'a> fn(&'a E, &'a EventsMetadata) -> ReceiverFuture<'a>),
+}
+
+impl<E> Clone for Handler<E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Handler<E> {}
+
+/// Not public API. Boxes an async receiver's future; the bound makes a future that is not
+/// `Send` an error at the receiver.
+#[doc(hidden)]
+pub fn box_receiver_future<'a, F>(future: F) -> ReceiverFuture<'a>
+where
+    F: Future<Output = Result<(), BoxError>> + Send + 'a,
+{
+    Box::pin(future)
+}
 
 /// Not public API. A `#[receiver]` function with its payload type known, kept in a `static`
 /// next to the function.
@@ -63,12 +94,28 @@ pub trait CarriesPayload<E> {}
 impl<E: EventData> CarriesPayload<E> for OpenEdxPublicSignal<E> {}
 
 impl<E: 'static> TypedReceiver<E> {
-    /// Not public API. Used by generated code.
-    pub const fn new<S>(signal: &'static S, name: &'static str, handler: Handler<E>) -> Self
+    /// Not public API. Used by generated code for a synchronous receiver.
+    pub const fn new<S>(
+        signal: &'static S,
+        name: &'static str,
+        handler: fn(&E, &EventsMetadata) -> Result<(), BoxError>,
+    ) -> Self
     where
         S: CarriesPayload<E> + Any + Sync,
     {
-        TypedReceiver { signal, name, handler }
+        TypedReceiver { signal, name, handler: Handler::Sync(handler) }
+    }
+
+    /// Not public API. Used by generated code for an `async` receiver.
+    pub const fn new_async<S>(
+        signal: &'static S,
+        name: &'static str,
+        handler: for<'a> fn(&'a E, &'a EventsMetadata) -> ReceiverFuture<'a>,
+    ) -> Self
+    where
+        S: CarriesPayload<E> + Any + Sync,
+    {
+        TypedReceiver { signal, name, handler: Handler::Async(handler) }
     }
 
     pub(crate) fn name(&self) -> &'static str {
@@ -129,7 +176,26 @@ pub struct ReceiverId(u64);
 /// signals, such as the event bus producer.
 pub type ErasedReceiverFn = Arc<dyn Fn(&dyn Any, &EventsMetadata) -> Result<(), BoxError> + Send + Sync>;
 
-pub(crate) type DynHandler<E> = Arc<dyn Fn(&E, &EventsMetadata) -> Result<(), BoxError> + Send + Sync>;
+/// A synchronous receiver connected at run time.
+pub(crate) type SyncFn<E> = dyn Fn(&E, &EventsMetadata) -> Result<(), BoxError> + Send + Sync;
+
+/// An async receiver connected at run time.
+pub(crate) type AsyncFn<E> = dyn for<'a> Fn(&'a E, &'a EventsMetadata) -> ReceiverFuture<'a> + Send + Sync;
+
+/// A receiver connected at run time.
+pub(crate) enum DynHandler<E> {
+    Sync(Arc<SyncFn<E>>),
+    Async(Arc<AsyncFn<E>>),
+}
+
+impl<E> Clone for DynHandler<E> {
+    fn clone(&self) -> Self {
+        match self {
+            DynHandler::Sync(handler) => DynHandler::Sync(Arc::clone(handler)),
+            DynHandler::Async(handler) => DynHandler::Async(Arc::clone(handler)),
+        }
+    }
+}
 
 /// A receiver connected at run time: its id, its name and the closure.
 type DynamicReceiver<E> = (ReceiverId, Cow<'static, str>, DynHandler<E>);
@@ -176,6 +242,6 @@ impl<E> DynamicReceivers<E> {
             return Vec::new();
         }
         let list = self.list.read().unwrap_or_else(PoisonError::into_inner);
-        list.iter().map(|(_, name, handler)| (name.clone(), Arc::clone(handler))).collect()
+        list.iter().map(|(_, name, handler)| (name.clone(), handler.clone())).collect()
     }
 }

@@ -10,8 +10,11 @@ use chrono::{DateTime, Utc};
 
 use crate::avro::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind, JsonError, UnserializableEvent};
 use crate::data::{DataDescription, EventData};
-use crate::dispatch::{ReceiverResponse, SendEventError, run_receivers};
-use crate::hooks;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::dispatch::{ReceiverResponse, SendEventError, run_receivers, run_receivers_async};
+use crate::hooks::Hooks;
 use crate::metadata::EventsMetadata;
 use crate::receiver::{DynHandler, DynamicReceivers, ErasedReceiverFn, ReceiverId, ReceiverReturn, TypedReceiver};
 
@@ -156,6 +159,24 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
         self.event(data).custom_metadata(metadata).send()
     }
 
+    /// Sends the event to every receiver, synchronous and `async`, and returns what each did, as
+    /// [`send_event`](Self::send_event) does. The synchronous receivers run first, on this task;
+    /// the async ones then run concurrently on this task, so one that waits (on a database, say)
+    /// does not hold up the others, and the future resolves once all are done.
+    pub fn send_event_async(&'static self, data: E) -> impl Future<Output = Vec<ReceiverResponse>> + Send {
+        self.event(data).send_async()
+    }
+
+    /// [`send_event_with_custom_metadata`](Self::send_event_with_custom_metadata), awaiting the
+    /// async receivers as [`send_event_async`](Self::send_event_async) does.
+    pub fn send_event_with_custom_metadata_async(
+        &'static self,
+        metadata: EventsMetadata,
+        data: E,
+    ) -> impl Future<Output = Vec<ReceiverResponse>> + Send {
+        self.event(data).custom_metadata(metadata).send_async()
+    }
+
     /// Starts sending an event, for the options [`send_event`](Self::send_event) does not take:
     /// the event time, and failures that reach the caller.
     ///
@@ -212,7 +233,37 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
         F: Fn(&E, &EventsMetadata) -> R + Send + Sync + 'static,
         R: ReceiverReturn,
     {
-        let handler: DynHandler<E> = Arc::new(move |data, metadata| receiver(data, metadata).into_receiver_result());
+        let handler = DynHandler::Sync(Arc::new(move |data, metadata| receiver(data, metadata).into_receiver_result()));
+        self.dynamic.connect(name.into(), handler)
+    }
+
+    /// Attaches an `async` receiver at run time. It gets its own copy of the payload and the
+    /// metadata, so that its future may outlive the call; `send_event_async` awaits it, and the
+    /// synchronous `send_event` runs it as [`send_event`](Self::send_event) says.
+    ///
+    /// ```
+    /// # use openedx_events::{openedx_event, EventData, EventsMetadata};
+    /// # #[openedx_event(name = THING_DONE, event_type = "org.openedx.learning.connect_async.done.v1")]
+    /// # #[derive(Clone)]
+    /// # pub struct ThingDone { pub what: String }
+    /// THING_DONE.connect_async("audit", |data: ThingDone, _metadata: EventsMetadata| async move {
+    ///     // An async client would be awaited here.
+    ///     if data.what.is_empty() { Err("nothing was done") } else { Ok(()) }
+    /// });
+    /// # let responses = futures::executor::block_on(THING_DONE.send_event_async(ThingDone { what: "it".into() }));
+    /// # assert!(responses[0].is_ok());
+    /// ```
+    pub fn connect_async<F, Fut>(&self, name: impl Into<Cow<'static, str>>, receiver: F) -> ReceiverId
+    where
+        E: Clone,
+        F: Fn(E, EventsMetadata) -> Fut + Send + Sync + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: ReceiverReturn,
+    {
+        let handler = DynHandler::Async(Arc::new(move |data: &E, metadata: &EventsMetadata| {
+            let future = receiver(data.clone(), metadata.clone());
+            crate::receiver::box_receiver_future(async move { future.await.into_receiver_result() })
+        }));
         self.dynamic.connect(name.into(), handler)
     }
 
@@ -248,12 +299,32 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     ) -> Result<Vec<ReceiverResponse>, SendEventError> {
         let OutgoingEvent { data, time, metadata, .. } = outgoing;
         let metadata = metadata.unwrap_or_else(|| self.generate_signal_metadata(time));
-        let result = if self.is_enabled() && hooks::allows(self.event_type) {
+        let hooks = Hooks::current();
+        let result = if self.is_enabled() && hooks.allows(self.event_type) {
             run_receivers(self.event_type, self.static_receivers(), &self.dynamic, &data, &metadata, stop_at_failure)
         } else {
             Ok(Vec::new())
         };
-        hooks::record(self.address(), data, metadata);
+        hooks.record(self.address(), data, metadata);
+        result
+    }
+
+    async fn dispatch_async(
+        &'static self,
+        outgoing: OutgoingEvent<E>,
+        stop_at_failure: bool,
+    ) -> Result<Vec<ReceiverResponse>, SendEventError> {
+        let OutgoingEvent { data, time, metadata, .. } = outgoing;
+        let metadata = metadata.unwrap_or_else(|| self.generate_signal_metadata(time));
+        // Taken now, before any `.await` moves this task to another thread.
+        let hooks = Hooks::current();
+        let result = if self.is_enabled() && hooks.allows(self.event_type) {
+            let statics = self.static_receivers();
+            run_receivers_async(self.event_type, statics, &self.dynamic, &data, &metadata, stop_at_failure).await
+        } else {
+            Ok(Vec::new())
+        };
+        hooks.record(self.address(), data, metadata);
         result
     }
 }
@@ -314,6 +385,26 @@ impl<E: EventData> OutgoingEvent<E> {
         let signal = self.signal;
         signal.dispatch(self, true)
     }
+
+    /// [`send`](Self::send), awaiting the async receivers (see
+    /// [`OpenEdxPublicSignal::send_event_async`]).
+    pub fn send_async(self) -> impl Future<Output = Vec<ReceiverResponse>> + Send {
+        let signal = self.signal;
+        let propagate = signal.allow_failure.load(Ordering::Relaxed);
+        async move {
+            match signal.dispatch_async(self, propagate).await {
+                Ok(responses) => responses,
+                Err(error) => panic!("{error}"),
+            }
+        }
+    }
+
+    /// [`try_send`](Self::try_send), awaiting the async receivers one after the other and
+    /// stopping at the first that fails.
+    pub fn try_send_async(self) -> impl Future<Output = Result<Vec<ReceiverResponse>, SendEventError>> + Send {
+        let signal = self.signal;
+        signal.dispatch_async(self, true)
+    }
 }
 
 /// Why JSON could not be turned into an event's Avro bytes.
@@ -369,6 +460,13 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
     /// The event key of a payload given as `&dyn Any` at a dotted key field: `None` when it is
     /// not this signal's payload type, or the path leads to no value that can key an event.
     fn event_key(&self, data: &dyn Any, key_field: &str) -> Option<crate::event_bus::EventKey>;
+    /// Decodes Avro bytes and sends the event with this metadata, awaiting async receivers, as
+    /// an async bus consumer does (see [`OpenEdxPublicSignal::send_event_with_custom_metadata_async`]).
+    fn send_avro_with_custom_metadata_async(
+        &'static self,
+        metadata: EventsMetadata,
+        bytes: &[u8],
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<ReceiverResponse>, DecodeError>> + Send>>;
     /// Encodes a payload given as `&dyn Any`; an error if it is not this signal's payload type.
     fn encode_any_avro(&self, data: &dyn Any) -> Result<Vec<u8>, CodecError>;
     /// The JSON form of a payload given as `&dyn Any`; `None` if it is not this signal's payload
@@ -453,6 +551,15 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
     ) -> Result<Vec<ReceiverResponse>, DecodeError> {
         let data = self.decode_avro(bytes)?;
         Ok(self.send_event_with_custom_metadata(metadata, data))
+    }
+    fn send_avro_with_custom_metadata_async(
+        &'static self,
+        metadata: EventsMetadata,
+        bytes: &[u8],
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<ReceiverResponse>, DecodeError>> + Send>> {
+        // Decoded before the future is made, so that the future does not borrow the bytes.
+        let data = self.decode_avro(bytes);
+        Box::pin(async move { Ok(self.send_event_with_custom_metadata_async(metadata, data?).await) })
     }
     fn event_key(&self, data: &dyn Any, key_field: &str) -> Option<crate::event_bus::EventKey> {
         data.downcast_ref::<E>()?.event_key(key_field)

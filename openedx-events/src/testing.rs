@@ -23,14 +23,25 @@
 //! # Ok::<(), openedx_events::UnknownEventType>(())
 //! ```
 //!
-//! Events sent from other threads, such as threads a test spawns, are not isolated or captured.
+//! # Scope
+//!
+//! A guard covers the events sent from the thread that made it, and from futures
+//! [`bind`]-ed there, wherever they are polled. In particular:
+//!
+//! - In `#[tokio::test]`, of either flavor, the test's body runs on the test's own thread (the
+//!   runtime's `block_on`), so a guard made in the body covers everything the body awaits,
+//!   `send_event_async` and async receivers included.
+//! - Tasks the test spawns run on the runtime's worker threads: spawn them bound,
+//!   `tokio::spawn(testing::bind(future))`, and they are covered too.
+//! - Threads a test spawns, and unbound tasks, are not isolated or captured.
 
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
-use std::rc::Rc;
+use std::sync::{Arc, MutexGuard, PoisonError};
 
 use crate::data::EventData;
 use crate::error::UnknownEventType;
+pub use crate::hooks::Bound;
 use crate::hooks::{self, HookId, Recorded};
 use crate::metadata::EventsMetadata;
 use crate::registry::unknown_event_type;
@@ -85,44 +96,53 @@ pub struct CapturedEvent<E> {
 
 /// Records every event this signal sends from this thread while the capture lives, whether or
 /// not it is enabled or isolated away. Receivers still run as usual.
-pub fn capture<E: EventData>(signal: &'static OpenEdxPublicSignal<E>) -> Capture<E> {
-    let events: Rc<Recorded<E>> = Rc::default();
+pub fn capture<E: EventData + Send>(signal: &'static OpenEdxPublicSignal<E>) -> Capture<E> {
+    let events: Arc<Recorded<E>> = Arc::default();
     let id = hooks::install_recorder(signal.address(), events.clone());
-    Capture { id, events }
+    Capture { id, events, _not_send: PhantomData }
+}
+
+/// The future, carrying this thread's isolations and captures to whichever thread polls it:
+/// events it sends are isolated and captured as if sent from here. For tasks a test spawns:
+/// `tokio::spawn(testing::bind(consumer.run(shutdown)))`.
+pub fn bind<F: std::future::Future>(future: F) -> Bound<F> {
+    Bound::new(future)
 }
 
 /// The events a signal sent, from [`capture`]; dropping it ends the capture.
 #[must_use = "the capture ends when it is dropped"]
 pub struct Capture<E: 'static> {
     id: HookId,
-    events: Rc<Recorded<E>>,
+    events: Arc<Recorded<E>>,
+    // The capture belongs to the thread that made it.
+    _not_send: PhantomData<*const ()>,
 }
 
 impl<E> Capture<E> {
+    fn lock(&self) -> MutexGuard<'_, Vec<(E, EventsMetadata)>> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Takes the events captured so far, oldest first; the capture goes on.
     pub fn take(&self) -> Vec<CapturedEvent<E>> {
-        std::mem::take(&mut *self.events.borrow_mut())
-            .into_iter()
-            .map(|(data, metadata)| CapturedEvent { data, metadata })
-            .collect()
+        std::mem::take(&mut *self.lock()).into_iter().map(|(data, metadata)| CapturedEvent { data, metadata }).collect()
     }
 
     /// How many events were captured and not yet taken.
     pub fn len(&self) -> usize {
-        self.events.borrow().len()
+        self.lock().len()
     }
 
     /// Whether no event was captured since the last [`take`](Self::take).
     pub fn is_empty(&self) -> bool {
-        self.events.borrow().is_empty()
+        self.lock().is_empty()
     }
 }
 
 impl<E: Clone> Capture<E> {
     /// A copy of the events captured so far, oldest first.
     pub fn events(&self) -> Vec<CapturedEvent<E>> {
-        self.events
-            .borrow()
+        self.lock()
             .iter()
             .map(|(data, metadata)| CapturedEvent { data: data.clone(), metadata: metadata.clone() })
             .collect()

@@ -8,7 +8,10 @@
 
 pub mod python;
 
-use std::time::Duration;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use openedx_events_redis::RedisSettings;
 
@@ -87,5 +90,89 @@ impl Drop for RedisScratch {
         if !keys.is_empty() {
             let _: Result<(), _> = redis::cmd("DEL").arg(&keys).query(&mut self.connection);
         }
+    }
+}
+
+/// A port nothing listens on (for a moment).
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
+/// A `redis-server` of this test's own on a free port, killed (and its files removed) when
+/// dropped, whatever the test's outcome.
+pub struct OwnRedis {
+    port: u16,
+    dir: PathBuf,
+    persistent: bool,
+    server: Option<Child>,
+}
+
+impl OwnRedis {
+    /// Starts a server; a persistent one writes every change to its append-only file before
+    /// answering, so a restart loses nothing.
+    pub fn start(persistent: bool) -> OwnRedis {
+        OwnRedis::start_on(free_port(), persistent)
+    }
+
+    /// Starts a server on this port (to start one again where a test expects it).
+    pub fn start_on(port: u16, persistent: bool) -> OwnRedis {
+        let dir =
+            std::env::temp_dir().join(format!("oe-redis-{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("a directory for redis-server");
+        let mut redis = OwnRedis { port, dir, persistent, server: None };
+        redis.launch();
+        redis
+    }
+
+    /// `redis://127.0.0.1:{port}`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts (or starts again) the server on its port, and waits until it answers.
+    pub fn launch(&mut self) {
+        assert!(self.server.is_none(), "redis-server on port {} is already running", self.port);
+        let port = self.port.to_string();
+        let appendonly = if self.persistent { "yes" } else { "no" };
+        let server = Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--port", &port, "--save", "", "--daemonize", "no"])
+            .args(["--appendonly", appendonly, "--appendfsync", "always", "--dir"])
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("these tests need `redis-server` on PATH: {e}"));
+        let client = redis::Client::open(self.url()).expect("a Redis URL");
+        let server = self.server.insert(server);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = server.try_wait() {
+                panic!("redis-server on port {port} exited at start: {status}");
+            }
+            let pong = client
+                .get_connection_with_timeout(Duration::from_millis(200))
+                .and_then(|mut connection| redis::cmd("PING").query::<String>(&mut connection));
+            if pong.is_ok() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "redis-server on port {port} did not answer in 10 s: {pong:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Kills the server at once (SIGKILL: no goodbye to clients, no final save).
+    pub fn kill(&mut self) {
+        if let Some(mut server) = self.server.take() {
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -28,6 +28,13 @@ pub enum ProduceError {
     /// The event could not be encoded for the bus.
     #[error("cannot encode the event for the bus: {0}")]
     Codec(#[from] CodecError),
+    /// The background producer's queue is full: the bus has been unreachable or slow for a
+    /// while. The event is not queued (it was logged); trying again later may succeed.
+    #[error("the background producer's queue is full ({capacity} messages waiting for the event bus)")]
+    QueueFull {
+        /// How many messages the queue holds.
+        capacity: usize,
+    },
     /// Several topics failed.
     #[error("{} topics failed: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<ProduceError>),
@@ -50,6 +57,7 @@ impl ProduceError {
     pub fn is_retryable(&self) -> bool {
         match self {
             ProduceError::Backend { retryable, .. } => *retryable,
+            ProduceError::QueueFull { .. } => true,
             ProduceError::NotConfigured(_) | ProduceError::Codec(_) => false,
             ProduceError::Several(all) => all.iter().any(ProduceError::is_retryable),
         }

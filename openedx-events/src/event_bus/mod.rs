@@ -12,6 +12,7 @@
 //!   the topic's [dead-letter topic](dead_letter_topic).
 //! - [`InMemoryEventBus`] is a bus inside one process, for tests and single-process use.
 
+mod background;
 mod config;
 mod delivery;
 mod error;
@@ -24,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub use crate::event_key::{EventKey, KeyValue};
+pub use background::{BackgroundProducer, BackgroundProducerBuilder, BackgroundStats};
 #[cfg(feature = "toml")]
 pub use config::toml_to_json;
 pub use config::{

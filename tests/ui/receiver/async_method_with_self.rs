@@ -5,7 +5,11 @@ pub struct BadgeEarned {
     pub username: String,
 }
 
-#[receiver(BADGE_EARNED)]
-async fn congratulate(_data: &BadgeEarned, _metadata: &EventsMetadata) {}
+pub struct Mailer;
+
+impl Mailer {
+    #[receiver(BADGE_EARNED)]
+    async fn congratulate(&self, _data: &BadgeEarned, _metadata: &EventsMetadata) {}
+}
 
 fn main() {}

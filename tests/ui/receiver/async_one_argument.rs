@@ -1,0 +1,11 @@
+use openedx_events::{openedx_event, receiver};
+
+#[openedx_event(name = BADGE_EARNED, event_type = "org.openedx.learning.badge.earned.v1")]
+pub struct BadgeEarned {
+    pub username: String,
+}
+
+#[receiver(BADGE_EARNED)]
+async fn congratulate(_data: &BadgeEarned) {}
+
+fn main() {}
