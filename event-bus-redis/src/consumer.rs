@@ -1,23 +1,19 @@
 //! [`RedisConsumer`]: one topic consumed as a member of a consumer group, with every message
-//! acknowledged only after it was dispatched or dead-lettered.
+//! acknowledged only after it was dispatched or dead-lettered; the blocking driver of the
+//! protocol in [`crate::protocol`].
 
 use std::time::{Duration, Instant};
 
-use openedx_events::event_bus::{
-    ConsumeError, Delivery, EventBusConsumer, ShutdownHandle, dead_letter_topic, deliver_fields, deliver_with_retries,
-};
+use openedx_events::event_bus::{ConsumeError, EventBusConsumer, ShutdownHandle, deliver_fields, deliver_with_retries};
 use redis::{Client, Connection, ErrorKind, RedisError, RedisResult, Value};
 
-use crate::reply::{StreamEntry, as_string, as_u64, entries_of, pending_ids, query_value, read_reply_entries};
+use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
+use crate::reply::{StreamEntry, query_value};
 use crate::settings::RedisSettings;
 use crate::{COMMAND_TIMEOUT, client, connect};
 
-/// The longest a blocking read waits, so that a shutdown is noticed promptly.
-const MAX_BLOCK: Duration = Duration::from_secs(1);
-/// The longest pause between reconnection attempts.
-const MAX_FAILURE_SLEEP: Duration = Duration::from_secs(30);
-/// How many `XAUTOCLAIM` calls one recovery makes at most while they find nothing to claim.
-const MAX_AUTOCLAIM_SCANS: usize = 10;
+/// A hook run before each acknowledgement.
+pub(crate) type BeforeAcknowledge = Box<dyn FnMut() + Send>;
 
 /// Where a new consumer group starts reading (upstream's `check_backlog` and
 /// `last_read_msg_id`). An existing group always resumes where it left off, except that
@@ -44,39 +40,27 @@ pub struct ConsumerStats {
     pub reclaimed: u64,
 }
 
-/// Consumes one topic as a member of a consumer group.
+/// Consumes one topic as a member of a consumer group, on a blocking connection.
 pub struct RedisConsumer {
     client: Client,
     connection: Option<Connection>,
-    settings: RedisSettings,
-    full_topic: String,
-    group: String,
-    consumer: String,
-    start: StartFrom,
+    protocol: Protocol,
     shutdown: ShutdownHandle,
-    group_ready: bool,
-    /// Whether the group was set up once, so that `start` has been applied.
-    started: bool,
-    recover_pending: bool,
-    /// Where the next `XAUTOCLAIM` continues its scan of the group's pending entries.
-    autoclaim_cursor: String,
-    last_recovery: Instant,
-    stats: ConsumerStats,
+    before_acknowledge: Option<BeforeAcknowledge>,
 }
 
 impl std::fmt::Debug for RedisConsumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisConsumer")
-            .field("stream", &self.full_topic)
-            .field("group", &self.group)
-            .field("consumer", &self.consumer)
-            .field("stats", &self.stats)
+            .field("stream", &self.protocol.full_topic)
+            .field("group", &self.protocol.group)
+            .field("consumer", &self.protocol.consumer)
+            .field("stats", &self.protocol.stats)
             .finish_non_exhaustive()
     }
 }
 
 /// Builds a [`RedisConsumer`]: the topic and the group are required; the rest has defaults.
-#[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build`"]
 pub struct RedisConsumerBuilder {
     settings: RedisSettings,
@@ -84,6 +68,19 @@ pub struct RedisConsumerBuilder {
     group: Option<String>,
     consumer_name: Option<String>,
     start: StartFrom,
+    before_acknowledge: Option<BeforeAcknowledge>,
+}
+
+impl std::fmt::Debug for RedisConsumerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisConsumerBuilder")
+            .field("settings", &self.settings)
+            .field("topic", &self.topic)
+            .field("group", &self.group)
+            .field("consumer_name", &self.consumer_name)
+            .field("start", &self.start)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RedisConsumerBuilder {
@@ -115,9 +112,16 @@ impl RedisConsumerBuilder {
         self
     }
 
-    /// The consumer; it connects on first use. An error when the settings have no usable URL,
-    /// or the topic or the group is missing.
-    pub fn build(self) -> Result<RedisConsumer, ConsumeError> {
+    /// Runs before each acknowledgement, after the messages it covers were dispatched: for
+    /// receivers that buffer what they do (say, lines on standard output) and must make it
+    /// durable before the bus forgets the messages.
+    pub fn before_acknowledge(mut self, hook: impl FnMut() + Send + 'static) -> Self {
+        self.before_acknowledge = Some(Box::new(hook));
+        self
+    }
+
+    /// Checks what is required and makes the protocol both drivers share.
+    fn protocol(self) -> Result<(redis::Client, Protocol, Option<BeforeAcknowledge>), ConsumeError> {
         let missing: Vec<&str> = [("topic", self.topic.is_none()), ("group", self.group.is_none())]
             .into_iter()
             .filter_map(|(what, missing)| missing.then_some(what))
@@ -129,137 +133,102 @@ impl RedisConsumerBuilder {
         let consumer = self
             .consumer_name
             .unwrap_or_else(|| format!("{}-{}", gethostname::gethostname().to_string_lossy(), std::process::id()));
+        let full_topic = self.settings.full_topic(self.topic.as_deref().unwrap_or_default());
+        let protocol = Protocol::new(self.settings, full_topic, self.group.unwrap_or_default(), consumer, self.start);
+        Ok((client, protocol, self.before_acknowledge))
+    }
+
+    /// The blocking consumer; it connects on first use. An error when the settings have no
+    /// usable URL, or the topic or the group is missing.
+    pub fn build(self) -> Result<RedisConsumer, ConsumeError> {
+        let (client, protocol, before_acknowledge) = self.protocol()?;
         Ok(RedisConsumer {
             client,
             connection: None,
-            full_topic: self.settings.full_topic(self.topic.as_deref().unwrap_or_default()),
-            settings: self.settings,
-            group: self.group.unwrap_or_default(),
-            consumer,
-            start: self.start,
+            protocol,
             shutdown: ShutdownHandle::default(),
-            group_ready: false,
-            started: false,
-            recover_pending: true,
-            autoclaim_cursor: "0-0".to_owned(),
-            last_recovery: Instant::now(),
-            stats: ConsumerStats::default(),
+            before_acknowledge,
         })
+    }
+
+    /// The async consumer (on tokio), with the same guarantees; see [`AsyncRedisConsumer`].
+    #[cfg(feature = "tokio")]
+    pub fn build_async(self) -> Result<crate::AsyncRedisConsumer, ConsumeError> {
+        let (client, protocol, before_acknowledge) = self.protocol()?;
+        Ok(crate::AsyncRedisConsumer::new(client, protocol, before_acknowledge))
     }
 }
 
 impl RedisConsumer {
     /// Starts building a consumer with these settings.
     pub fn builder(settings: RedisSettings) -> RedisConsumerBuilder {
-        RedisConsumerBuilder { settings, topic: None, group: None, consumer_name: None, start: StartFrom::default() }
+        RedisConsumerBuilder {
+            settings,
+            topic: None,
+            group: None,
+            consumer_name: None,
+            start: StartFrom::default(),
+            before_acknowledge: None,
+        }
     }
 
     /// What the consumer did so far.
     pub fn stats(&self) -> ConsumerStats {
-        self.stats
+        self.protocol.stats
     }
 
     /// The stream this consumer reads.
     pub fn stream(&self) -> &str {
-        &self.full_topic
+        &self.protocol.full_topic
     }
 
     /// Its group.
     pub fn group(&self) -> &str {
-        &self.group
+        &self.protocol.group
     }
 
     /// Its name in the group.
     pub fn consumer_name(&self) -> &str {
-        &self.consumer
+        &self.protocol.consumer
     }
 
     fn connection(&mut self) -> RedisResult<&mut Connection> {
         if self.connection.is_none() {
-            let block = self.settings.poll_timeout.min(MAX_BLOCK);
+            let block = self.protocol.settings.poll_timeout.min(MAX_BLOCK);
             self.connection = Some(connect(&self.client, block + COMMAND_TIMEOUT)?);
         }
         self.connection.as_mut().ok_or_else(|| RedisError::from((ErrorKind::Client, "no connection")))
     }
 
-    fn ensure_group(&mut self) -> RedisResult<()> {
-        if self.group_ready {
-            return Ok(());
-        }
-        // `start` applies when the consumer starts, not each time it reconnects. A group that is
-        // gone after a reconnection was lost with Redis's data (a restart without persistence):
-        // whatever the stream holds now came after the loss and nobody in the group read it, so
-        // the group is made again at the stream's beginning, not at its end (which would skip
-        // what was produced before this consumer got back).
-        let start = match &self.start {
-            _ if self.started => "0".to_owned(),
-            StartFrom::End => "$".to_owned(),
-            StartFrom::Beginning => "0".to_owned(),
-            StartFrom::Id(id) => id.clone(),
-        };
-        let (stream, group) = (self.full_topic.clone(), self.group.clone());
-        let move_to = match &self.start {
-            // Moving the group again after a reconnection would read again, or skip, what the
-            // group did since.
-            StartFrom::Id(id) if !self.started => Some(id.clone()),
-            _ => None,
-        };
-        let connection = self.connection()?;
-        let created = redis::cmd("XGROUP")
-            .arg("CREATE")
-            .arg(&stream)
-            .arg(&group)
-            .arg(&start)
-            .arg("MKSTREAM")
-            .query::<()>(connection);
-        match created {
-            Ok(()) => {}
-            Err(e) if e.code() == Some("BUSYGROUP") => {
-                // The group exists: resume where it left off, unless told where to go.
-                if let Some(id) = move_to {
-                    redis::cmd("XGROUP").arg("SETID").arg(&stream).arg(&group).arg(id).query::<()>(connection)?;
-                }
-            }
-            Err(e) => return Err(e),
-        }
-        self.group_ready = true;
-        self.started = true;
-        Ok(())
+    fn run(&mut self, command: &redis::Cmd) -> RedisResult<Value> {
+        query_value(command, self.connection()?)
     }
 
-    /// One round: takes back pending messages if it is time, else reads a batch of new ones
-    /// (waiting up to a second); dispatches, dead-letters and acknowledges them. Returns how many
-    /// messages it handled.
+    /// One round: sets the group up if needed, takes back pending messages if it is time, else
+    /// reads a batch of new ones (waiting up to a second); dispatches, dead-letters and
+    /// acknowledges them. Returns how many messages it handled.
     pub fn poll(&mut self) -> RedisResult<usize> {
-        self.ensure_group()?;
-        if self.last_recovery.elapsed() >= self.settings.claim_idle_time {
-            self.recover_pending = true;
+        if let Some((create, move_to)) = self.protocol.group_setup() {
+            match self.run(&create) {
+                Ok(_) => {}
+                Err(error) if Protocol::group_exists(&error) => {
+                    if let Some(set_id) = move_to {
+                        self.run(&set_id)?;
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+            self.protocol.group_is_ready();
         }
-        if self.recover_pending {
+        if self.protocol.recovery_due() {
             let recovered = self.recover()?;
             if recovered > 0 {
                 return Ok(recovered);
             }
-            self.recover_pending = false;
-            self.last_recovery = Instant::now();
+            self.protocol.recovery_done();
         }
-        let block = self.settings.poll_timeout.min(MAX_BLOCK);
-        let (stream, group, consumer, count) =
-            (self.full_topic.clone(), self.group.clone(), self.consumer.clone(), self.settings.batch_size.max(1));
-        let mut command = redis::cmd("XREADGROUP");
-        command
-            .arg("GROUP")
-            .arg(&group)
-            .arg(&consumer)
-            .arg("COUNT")
-            .arg(count)
-            .arg("BLOCK")
-            .arg(u64::try_from(block.as_millis()).unwrap_or(1000))
-            .arg("STREAMS")
-            .arg(&stream)
-            .arg(">");
-        let reply = query_value(&command, self.connection()?)?;
-        let entries = read_reply_entries(reply);
+        let reply = self.run(&self.protocol.read())?;
+        let entries = Protocol::read_entries(reply);
         let handled = entries.len();
         self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
         Ok(handled)
@@ -268,159 +237,72 @@ impl RedisConsumer {
     /// Takes back this consumer's own pending messages and those idle too long elsewhere;
     /// returns how many it handled.
     fn recover(&mut self) -> RedisResult<usize> {
-        let (stream, group, consumer) = (self.full_topic.clone(), self.group.clone(), self.consumer.clone());
-        let count = self.settings.batch_size.max(1);
-        let idle = u64::try_from(self.settings.claim_idle_time.as_millis()).unwrap_or(u64::MAX);
-        let connection = self.connection()?;
-        // Our own pending messages: claiming them again counts one more delivery.
-        let pending: Value = redis::cmd("XPENDING")
-            .arg(&stream)
-            .arg(&group)
-            .arg("-")
-            .arg("+")
-            .arg(count)
-            .arg(&consumer)
-            .query(connection)?;
-        let own: Vec<String> = pending_ids(&pending);
-        let mut claimed = if own.is_empty() {
-            Vec::new()
-        } else {
-            let reply: Value =
-                redis::cmd("XCLAIM").arg(&stream).arg(&group).arg(&consumer).arg(0).arg(&own).query(connection)?;
-            entries_of(reply)
+        let pending = self.run(&self.protocol.own_pending())?;
+        let mut claimed = match self.protocol.claim_own(&pending) {
+            Some(claim) => Protocol::claimed(self.run(&claim)?),
+            None => Vec::new(),
         };
-        // Others' idle messages. One `XAUTOCLAIM` looks at no more than ten times `COUNT` pending
-        // entries and says where to go on: follow its cursor, so that messages of a crashed
-        // consumer behind many that live consumers hold are found now, not once those are done.
-        // (Kept in `self` only once a scan succeeded: an error leaves the last good cursor.)
-        let mut cursor = self.autoclaim_cursor.clone();
+        let mut cursor = Some(self.protocol.autoclaim_cursor());
         let mut scans = 0;
         while claimed.is_empty() && scans < MAX_AUTOCLAIM_SCANS {
+            let Some(from) = cursor.take() else { break };
             scans += 1;
-            let reply: Value = redis::cmd("XAUTOCLAIM")
-                .arg(&stream)
-                .arg(&group)
-                .arg(&consumer)
-                .arg(idle)
-                .arg(&cursor)
-                .arg("COUNT")
-                .arg(count)
-                .query(self.connection()?)?;
-            let Value::Array(mut parts) = reply else { break };
-            if parts.len() < 2 {
-                break;
-            }
-            claimed = entries_of(parts.swap_remove(1));
-            cursor = as_string(&parts[0]).unwrap_or_else(|| "0-0".to_owned());
-            if cursor == "0-0" {
-                break;
-            }
+            let (entries, next) = Protocol::autoclaimed(self.run(&self.protocol.autoclaim(&from))?);
+            claimed = entries;
+            cursor = next;
         }
-        self.autoclaim_cursor = cursor;
+        self.protocol.scanned_to(cursor);
         if claimed.is_empty() {
             return Ok(0);
         }
         let mut with_counts = Vec::with_capacity(claimed.len());
         for entry in claimed {
-            let deliveries = self.delivery_count(&entry.id)?;
+            let deliveries = Protocol::deliveries(self.run(&self.protocol.delivery_count(&entry.id))?);
             with_counts.push((entry, deliveries));
         }
-        self.stats.reclaimed += with_counts.len() as u64;
+        self.protocol.reclaimed(with_counts.len());
         let handled = with_counts.len();
         self.handle(with_counts)?;
         Ok(handled)
-    }
-
-    fn delivery_count(&mut self, id: &str) -> RedisResult<u64> {
-        let (stream, group) = (self.full_topic.clone(), self.group.clone());
-        let reply: Value =
-            redis::cmd("XPENDING").arg(&stream).arg(&group).arg(id).arg(id).arg(1).query(self.connection()?)?;
-        Ok(match reply {
-            Value::Array(rows) => rows
-                .into_iter()
-                .find_map(|row| match row {
-                    Value::Array(cells) => cells.get(3).and_then(as_u64),
-                    _ => None,
-                })
-                .unwrap_or(1),
-            _ => 1,
-        })
     }
 
     /// Dispatches each entry (with the number of times Redis delivered it, 0 when new), moves
     /// the undeliverable ones aside, and acknowledges them all.
     fn handle(&mut self, entries: Vec<(StreamEntry, u64)>) -> RedisResult<()> {
         let mut done = Vec::with_capacity(entries.len());
-        let max_attempts = self.settings.retry.max_attempts.max(1);
         for (entry, deliveries) in entries {
-            if entry.fields.is_empty() {
-                // Trimmed from the stream while pending: there is nothing left to dispatch.
-                done.push(entry.id);
-                continue;
-            }
-            // Earlier deliveries that never got acknowledged crashed their consumer.
-            let earlier = deliveries.saturating_sub(1);
-            let outcome = if earlier >= u64::from(max_attempts) {
-                (Delivery::ReceiversFailed(format!("delivered {earlier} times without being acknowledged")), 0)
-            } else {
-                let shutdown = self.shutdown.clone();
-                deliver_with_retries(|| deliver_fields(&entry.fields), &self.settings.retry, &|| shutdown.is_shutdown())
+            let settle = match self.protocol.plan(&entry, deliveries) {
+                Plan::Acknowledge => Settle::Acknowledge,
+                Plan::DeadLetter { error, attempts } => Settle::DeadLetter { error, attempts },
+                Plan::Dispatch { earlier } => {
+                    let shutdown = self.shutdown.clone();
+                    let (outcome, attempts) =
+                        deliver_with_retries(|| deliver_fields(&entry.fields), &self.protocol.settings.retry, &|| {
+                            shutdown.is_shutdown()
+                        });
+                    self.protocol.settle(outcome, attempts, earlier, self.shutdown.is_shutdown())
+                }
             };
-            if let (Delivery::ReceiversFailed(_), attempts @ 1..) = &outcome
-                && *attempts < max_attempts
-                && self.shutdown.is_shutdown()
-            {
-                // Stopped between retries: the message has tries left, so it is neither
-                // dead-lettered nor acknowledged. It stays pending, and this consumer, restarted
-                // under its name, or another one takes it back.
-                break;
-            }
-            match outcome {
-                (Delivery::Delivered(_), _) => self.stats.delivered += 1,
-                (Delivery::ReceiversFailed(error), attempts) => {
-                    self.dead_letter(&entry, &error, u64::from(attempts) + earlier)?;
+            match settle {
+                Settle::Acknowledge => {}
+                Settle::DeadLetter { error, attempts } => {
+                    let command = self.protocol.dead_letter(&entry, &error, attempts);
+                    self.run(&command)?;
+                    self.protocol.dead_lettered();
                 }
-                (Delivery::Unusable(unusable), attempts) => {
-                    self.dead_letter(&entry, &unusable.to_string(), u64::from(attempts) + earlier)?;
-                }
+                Settle::LeavePending => break,
             }
             done.push(entry.id);
             if self.shutdown.is_shutdown() {
                 break;
             }
         }
-        if !done.is_empty() {
-            let (stream, group) = (self.full_topic.clone(), self.group.clone());
-            redis::cmd("XACK").arg(&stream).arg(&group).arg(&done).query::<()>(self.connection()?)?;
+        if let Some(acknowledge) = self.protocol.acknowledge(&done) {
+            if let Some(hook) = &mut self.before_acknowledge {
+                hook();
+            }
+            self.run(&acknowledge)?;
         }
-        Ok(())
-    }
-
-    fn dead_letter(&mut self, entry: &StreamEntry, error: &str, attempts: u64) -> RedisResult<()> {
-        tracing::error!(
-            stream = %self.full_topic,
-            id = %entry.id,
-            attempts,
-            "moving an event bus message to the dead-letter stream: {error}"
-        );
-        let mut command = redis::cmd("XADD");
-        command.arg(dead_letter_topic(&self.full_topic)).arg("*");
-        for (name, value) in &entry.fields {
-            command.arg(name.as_slice()).arg(value.as_slice());
-        }
-        command
-            .arg("error")
-            .arg(error)
-            .arg("attempts")
-            .arg(attempts)
-            .arg("original_id")
-            .arg(&entry.id)
-            .arg("group")
-            .arg(&self.group)
-            .arg("consumer")
-            .arg(&self.consumer);
-        command.query::<String>(self.connection()?)?;
-        self.stats.dead_lettered += 1;
         Ok(())
     }
 }
@@ -430,51 +312,30 @@ impl EventBusConsumer for RedisConsumer {
     /// `poll_failure_sleep` up to 30 s) before reconnecting; after
     /// `consecutive_errors_limit` errors in a row it gives up.
     fn consume_indefinitely(&mut self) -> Result<(), ConsumeError> {
-        tracing::info!(stream = %self.full_topic, group = %self.group, consumer = %self.consumer, "consuming");
-        let mut errors = 0u32;
-        let mut pause = self.settings.poll_failure_sleep;
+        let protocol = &self.protocol;
+        tracing::info!(stream = %protocol.full_topic, group = %protocol.group, consumer = %protocol.consumer, "consuming");
         while !self.shutdown.is_shutdown() {
             match self.poll() {
-                Ok(_) => {
-                    errors = 0;
-                    pause = self.settings.poll_failure_sleep;
-                }
-                Err(error) if is_interrupted(&error) => {
-                    // A signal (such as the one that will ask for shutdown) interrupted a read.
-                    // The reply may be half read, so start a new connection; messages the lost
-                    // reply delivered are pending to us and taken back first.
-                    self.connection = None;
-                    self.recover_pending = true;
-                }
+                Ok(_) => self.protocol.succeeded(),
                 Err(error) => {
-                    errors += 1;
-                    tracing::warn!(stream = %self.full_topic, errors, "event bus consumer error: {error}");
                     self.connection = None;
-                    self.group_ready = false;
-                    self.recover_pending = true;
-                    if self.settings.consecutive_errors_limit.is_some_and(|limit| errors >= limit) {
-                        return Err(ConsumeError::TooManyErrors { count: errors, last: Box::new(error) });
+                    match self.protocol.failed(&error) {
+                        OnError::Resume => {}
+                        OnError::Reconnect(pause) => sleep_unless_shutdown(pause, &self.shutdown),
+                        OnError::GiveUp(count) => {
+                            return Err(ConsumeError::TooManyErrors { count, last: Box::new(error) });
+                        }
                     }
-                    sleep_unless_shutdown(pause, &self.shutdown);
-                    pause = (pause * 2).min(MAX_FAILURE_SLEEP);
                 }
             }
         }
-        tracing::info!(stream = %self.full_topic, stats = ?self.stats, "consumer stopped");
+        tracing::info!(stream = %self.protocol.full_topic, stats = ?self.protocol.stats, "consumer stopped");
         Ok(())
     }
 
     fn shutdown_handle(&self) -> ShutdownHandle {
         self.shutdown.clone()
     }
-}
-
-/// Whether a command failed only because a signal interrupted the system call (EINTR), which
-/// socket reads with a timeout do not restart by themselves.
-fn is_interrupted(error: &RedisError) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<std::io::Error>())
-        .is_some_and(|io| io.kind() == std::io::ErrorKind::Interrupted)
 }
 
 fn sleep_unless_shutdown(duration: Duration, shutdown: &ShutdownHandle) {

@@ -47,9 +47,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "tokio")]
+mod async_consumer;
 mod consumer;
 mod dead_letters;
 mod producer;
+mod protocol;
 mod reply;
 mod settings;
 
@@ -57,6 +60,8 @@ use std::time::Duration;
 
 use redis::{Client, Connection, ErrorKind, RedisError, RedisResult, RetryMethod};
 
+#[cfg(feature = "tokio")]
+pub use crate::async_consumer::AsyncRedisConsumer;
 pub use crate::consumer::{ConsumerStats, RedisConsumer, RedisConsumerBuilder, StartFrom};
 pub use crate::dead_letters::{DeadLetter, dead_letters, redrive};
 pub use crate::producer::RedisProducer;

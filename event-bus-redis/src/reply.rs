@@ -64,7 +64,11 @@ pub(crate) fn entries_of(reply: Value) -> Vec<StreamEntry> {
 /// reply as the error, but without rebuilding the whole reply to find it (which cost an eighth
 /// of consuming a batch).
 pub(crate) fn query_value(command: &redis::Cmd, connection: &mut Connection) -> RedisResult<Value> {
-    let reply = connection.req_command(command)?;
+    checked(connection.req_command(command)?)
+}
+
+/// The reply, or the first server error anywhere in it.
+pub(crate) fn checked(reply: Value) -> RedisResult<Value> {
     match first_server_error(&reply) {
         Some(error) => Err(error.clone().into()),
         None => Ok(reply),

@@ -6,8 +6,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::RetryPolicy;
 use super::message::{UnusableMessage, parse_message_fields};
+use crate::avro::DecodeError;
+use crate::dispatch::ReceiverResponse;
 use crate::metadata::EventsMetadata;
 use crate::registry::{get_signal_by_type, similar_event_types};
+use crate::signal::AnySignal;
 
 /// The outcome of dispatching one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,19 +33,56 @@ pub fn deliver_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
 }
 
 /// Dispatches a received message to the local receivers of its signal, with the producer's
-/// metadata (so receivers see it came from the bus).
+/// metadata (so receivers see it came from the bus). Async receivers run as the synchronous
+/// `send_event` runs them; an async consumer uses [`deliver_async`].
 pub fn deliver(metadata: EventsMetadata, event_data: &[u8]) -> Delivery {
-    let Some(signal) = get_signal_by_type(&metadata.event_type) else {
+    let signal = match find_signal(&metadata) {
+        Ok(signal) => signal,
+        Err(unusable) => return Delivery::Unusable(unusable),
+    };
+    // A signal that lets failures through (`allow_send_event_failure`) panics on them; that is a
+    // failed delivery here, not a dead consumer.
+    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata(metadata, event_data)));
+    judge(sent)
+}
+
+/// [`deliver`], awaiting async receivers (see `send_event_async`).
+pub async fn deliver_async(metadata: EventsMetadata, event_data: &[u8]) -> Delivery {
+    use futures::FutureExt as _;
+    let signal = match find_signal(&metadata) {
+        Ok(signal) => signal,
+        Err(unusable) => return Delivery::Unusable(unusable),
+    };
+    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata_async(metadata, event_data)));
+    let sent = match sent {
+        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+        Err(panic) => Err(panic),
+    };
+    judge(sent)
+}
+
+/// [`deliver_fields`], awaiting async receivers.
+pub async fn deliver_fields_async(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
+    match parse_message_fields(fields) {
+        Ok((metadata, event_data)) => deliver_async(metadata, &event_data).await,
+        Err(unusable) => Delivery::Unusable(unusable),
+    }
+}
+
+fn find_signal(metadata: &EventsMetadata) -> Result<&'static dyn AnySignal, UnusableMessage> {
+    get_signal_by_type(&metadata.event_type).ok_or_else(|| {
         let mut reason = format!("no signal of type `{}` in this program", metadata.event_type);
         let similar = similar_event_types(&metadata.event_type);
         if !similar.is_empty() {
             let _ = write!(reason, " (similar: {})", similar.join(", "));
         }
-        return Delivery::Unusable(UnusableMessage(reason));
-    };
-    // A signal that lets failures through (`allow_send_event_failure`) panics on them; that is a
-    // failed delivery here, not a dead consumer.
-    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata(metadata, event_data)));
+        UnusableMessage(reason)
+    })
+}
+
+/// The outcome of a dispatch: every receiver's response, or why the message is unusable, or a
+/// failure that propagated as a panic.
+fn judge(sent: Result<Result<Vec<ReceiverResponse>, DecodeError>, Box<dyn std::any::Any + Send>>) -> Delivery {
     let responses = match sent {
         Ok(Ok(responses)) => responses,
         Ok(Err(error)) => return Delivery::Unusable(UnusableMessage(error.to_string())),
@@ -82,6 +122,34 @@ pub fn deliver_with_retries(
             Delivery::ReceiversFailed(ref reason) if attempts < policy.max_attempts.max(1) && !stop() => {
                 tracing::warn!(attempt = attempts, "retrying an event bus message: {reason}");
                 std::thread::sleep(pause);
+                pause = pause.saturating_mul(2);
+            }
+            outcome => return (outcome, attempts),
+        }
+    }
+}
+
+/// [`deliver_with_retries`] for async consumers: the pauses are tokio timers, not a blocked
+/// thread, and `stop` is asked before each retry.
+#[cfg(feature = "tokio")]
+pub async fn deliver_with_retries_async<F, Fut>(
+    mut attempt: F,
+    policy: &RetryPolicy,
+    stop: &mut (dyn FnMut() -> bool + Send),
+) -> (Delivery, u32)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Delivery>,
+{
+    let mut attempts = 0;
+    let mut pause = policy.backoff;
+    loop {
+        attempts += 1;
+        let outcome = attempt().await;
+        match outcome {
+            Delivery::ReceiversFailed(ref reason) if attempts < policy.max_attempts.max(1) && !stop() => {
+                tracing::warn!(attempt = attempts, "retrying an event bus message: {reason}");
+                tokio::time::sleep(pause).await;
                 pause = pause.saturating_mul(2);
             }
             outcome => return (outcome, attempts),

@@ -32,7 +32,9 @@ pub use config::{
     ConfigError, ConfigErrors, KeyFieldError, ProducerConfig, TopicConfig, can_key, merge_producer_configs,
     resolve_key_field,
 };
-pub use delivery::{Delivery, deliver, deliver_fields, deliver_with_retries};
+#[cfg(feature = "tokio")]
+pub use delivery::deliver_with_retries_async;
+pub use delivery::{Delivery, deliver, deliver_async, deliver_fields, deliver_fields_async, deliver_with_retries};
 pub use error::{ConsumeError, ProduceError};
 pub use memory::{InMemoryConsumer, InMemoryEventBus, StoredMessage};
 pub use message::{

@@ -1,0 +1,263 @@
+//! [`AsyncRedisConsumer`]: the async driver (on tokio) of the protocol in [`crate::protocol`],
+//! with every guarantee of the blocking [`RedisConsumer`](crate::RedisConsumer): acknowledged only
+//! after dispatch, retries with back-off, dead letters, reclaim of pending messages,
+//! reconnection and the consecutive-error limit. It dispatches to synchronous and async
+//! receivers, and never blocks a runtime thread.
+
+use std::future::Future;
+use std::pin::{Pin, pin};
+
+use futures::FutureExt as _;
+use futures::future::Fuse;
+use openedx_events::event_bus::{ConsumeError, deliver_fields_async, deliver_with_retries_async};
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, Cmd, ErrorKind, RedisError, RedisResult, Value};
+
+use crate::COMMAND_TIMEOUT;
+use crate::consumer::{BeforeAcknowledge, ConsumerStats};
+use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
+use crate::reply::{StreamEntry, checked};
+
+/// Consumes one topic as a member of a consumer group, on an async connection; built with
+/// [`RedisConsumerBuilder::build_async`](crate::RedisConsumerBuilder::build_async).
+///
+/// ```no_run
+/// use openedx_events_redis::{RedisConsumer, RedisSettings, StartFrom};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut consumer = RedisConsumer::builder(RedisSettings::from_env()?)
+///     .topic("course-enrollment")
+///     .group("my-service")
+///     .consumer_name("my-service-1")
+///     .start(StartFrom::End)
+///     .build_async()?;
+/// // Stops on Ctrl-C, once the message in hand is done.
+/// consumer.run(async { let _ = tokio::signal::ctrl_c().await; }).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub struct AsyncRedisConsumer {
+    client: Client,
+    connection: Option<MultiplexedConnection>,
+    protocol: Protocol,
+    before_acknowledge: Option<BeforeAcknowledge>,
+}
+
+impl std::fmt::Debug for AsyncRedisConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncRedisConsumer")
+            .field("stream", &self.protocol.full_topic)
+            .field("group", &self.protocol.group)
+            .field("consumer", &self.protocol.consumer)
+            .field("stats", &self.protocol.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The shutdown future, polled where a consumer may stop, and whether it has resolved.
+struct Stop<'a, S: Future<Output = ()>> {
+    signal: Pin<&'a mut Fuse<S>>,
+    asked: bool,
+}
+
+impl<S: Future<Output = ()>> Stop<'_, S> {
+    /// Whether a shutdown was asked for, checked without waiting.
+    fn asked(&mut self) -> bool {
+        if !self.asked {
+            self.asked = self.signal.as_mut().now_or_never().is_some();
+        }
+        self.asked
+    }
+}
+
+impl AsyncRedisConsumer {
+    pub(crate) fn new(client: Client, protocol: Protocol, before_acknowledge: Option<BeforeAcknowledge>) -> Self {
+        AsyncRedisConsumer { client, connection: None, protocol, before_acknowledge }
+    }
+
+    /// What the consumer did so far.
+    pub fn stats(&self) -> ConsumerStats {
+        self.protocol.stats
+    }
+
+    /// The stream this consumer reads.
+    pub fn stream(&self) -> &str {
+        &self.protocol.full_topic
+    }
+
+    /// Its group.
+    pub fn group(&self) -> &str {
+        &self.protocol.group
+    }
+
+    /// Its name in the group.
+    pub fn consumer_name(&self) -> &str {
+        &self.protocol.consumer
+    }
+
+    /// Consumes until `shutdown` resolves (then it finishes the message in hand, acknowledges
+    /// what is done, and returns), or until it gives up after `consecutive_errors_limit` errors
+    /// in a row. A Redis error drops the connection and pauses (doubling from
+    /// `poll_failure_sleep` up to 30 s) before reconnecting.
+    pub async fn run(&mut self, shutdown: impl Future<Output = ()> + Send) -> Result<(), ConsumeError> {
+        let signal = pin!(shutdown.fuse());
+        let mut stop = Stop { signal, asked: false };
+        let protocol = &self.protocol;
+        tracing::info!(stream = %protocol.full_topic, group = %protocol.group, consumer = %protocol.consumer, "consuming");
+        while !stop.asked() {
+            match self.round(&mut stop).await {
+                Ok(_) => self.protocol.succeeded(),
+                Err(error) => {
+                    self.connection = None;
+                    match self.protocol.failed(&error) {
+                        OnError::Resume => {}
+                        OnError::Reconnect(pause) => {
+                            tokio::select! {
+                                biased;
+                                () = stop.signal.as_mut() => stop.asked = true,
+                                () = tokio::time::sleep(pause) => {}
+                            }
+                        }
+                        OnError::GiveUp(count) => {
+                            return Err(ConsumeError::TooManyErrors { count, last: Box::new(error) });
+                        }
+                    }
+                }
+            }
+        }
+        tracing::info!(stream = %self.protocol.full_topic, stats = ?self.protocol.stats, "consumer stopped");
+        Ok(())
+    }
+
+    /// One round, as the blocking consumer's `poll`; returns how many messages it handled.
+    pub async fn poll(&mut self) -> RedisResult<usize> {
+        let signal = pin!(futures::future::pending::<()>().fuse());
+        self.round(&mut Stop { signal, asked: false }).await
+    }
+
+    async fn connection(&mut self) -> RedisResult<&mut MultiplexedConnection> {
+        if self.connection.is_none() {
+            let block = self.protocol.settings.poll_timeout.min(MAX_BLOCK);
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(COMMAND_TIMEOUT))
+                .set_response_timeout(Some(block + COMMAND_TIMEOUT));
+            self.connection = Some(self.client.get_multiplexed_async_connection_with_config(&config).await?);
+        }
+        self.connection.as_mut().ok_or_else(|| RedisError::from((ErrorKind::Client, "no connection")))
+    }
+
+    async fn run_command(&mut self, command: &Cmd) -> RedisResult<Value> {
+        checked(self.connection().await?.send_packed_command(command).await?)
+    }
+
+    async fn round<S: Future<Output = ()> + Send>(&mut self, stop: &mut Stop<'_, S>) -> RedisResult<usize> {
+        if let Some((create, move_to)) = self.protocol.group_setup() {
+            match self.run_command(&create).await {
+                Ok(_) => {}
+                Err(error) if Protocol::group_exists(&error) => {
+                    if let Some(set_id) = move_to {
+                        self.run_command(&set_id).await?;
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+            self.protocol.group_is_ready();
+        }
+        if self.protocol.recovery_due() {
+            let recovered = self.recover(stop).await?;
+            if recovered > 0 {
+                return Ok(recovered);
+            }
+            self.protocol.recovery_done();
+        }
+        let read = self.protocol.read();
+        // The blocking read is where a consumer waits: a shutdown ends the wait at once (the
+        // read, cancelled, delivered nothing, or what it delivered is pending and taken back).
+        let reply = tokio::select! {
+            biased;
+            () = stop.signal.as_mut() => {
+                stop.asked = true;
+                self.connection = None;
+                return Ok(0);
+            }
+            reply = self.run_command(&read) => reply?,
+        };
+        let entries = Protocol::read_entries(reply);
+        let handled = entries.len();
+        self.handle(entries.into_iter().map(|entry| (entry, 0)).collect(), stop).await?;
+        Ok(handled)
+    }
+
+    async fn recover<S: Future<Output = ()> + Send>(&mut self, stop: &mut Stop<'_, S>) -> RedisResult<usize> {
+        let pending = self.run_command(&self.protocol.own_pending()).await?;
+        let mut claimed = match self.protocol.claim_own(&pending) {
+            Some(claim) => Protocol::claimed(self.run_command(&claim).await?),
+            None => Vec::new(),
+        };
+        let mut cursor = Some(self.protocol.autoclaim_cursor());
+        let mut scans = 0;
+        while claimed.is_empty() && scans < MAX_AUTOCLAIM_SCANS {
+            let Some(from) = cursor.take() else { break };
+            scans += 1;
+            let (entries, next) = Protocol::autoclaimed(self.run_command(&self.protocol.autoclaim(&from)).await?);
+            claimed = entries;
+            cursor = next;
+        }
+        self.protocol.scanned_to(cursor);
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let mut with_counts = Vec::with_capacity(claimed.len());
+        for entry in claimed {
+            let deliveries = Protocol::deliveries(self.run_command(&self.protocol.delivery_count(&entry.id)).await?);
+            with_counts.push((entry, deliveries));
+        }
+        self.protocol.reclaimed(with_counts.len());
+        let handled = with_counts.len();
+        self.handle(with_counts, stop).await?;
+        Ok(handled)
+    }
+
+    async fn handle<S: Future<Output = ()> + Send>(
+        &mut self,
+        entries: Vec<(StreamEntry, u64)>,
+        stop: &mut Stop<'_, S>,
+    ) -> RedisResult<()> {
+        let mut done = Vec::with_capacity(entries.len());
+        for (entry, deliveries) in entries {
+            let settle = match self.protocol.plan(&entry, deliveries) {
+                Plan::Acknowledge => Settle::Acknowledge,
+                Plan::DeadLetter { error, attempts } => Settle::DeadLetter { error, attempts },
+                Plan::Dispatch { earlier } => {
+                    let retry = self.protocol.settings.retry;
+                    let (outcome, attempts) =
+                        deliver_with_retries_async(|| deliver_fields_async(&entry.fields), &retry, &mut || {
+                            stop.asked()
+                        })
+                        .await;
+                    self.protocol.settle(outcome, attempts, earlier, stop.asked())
+                }
+            };
+            match settle {
+                Settle::Acknowledge => {}
+                Settle::DeadLetter { error, attempts } => {
+                    let command = self.protocol.dead_letter(&entry, &error, attempts);
+                    self.run_command(&command).await?;
+                    self.protocol.dead_lettered();
+                }
+                Settle::LeavePending => break,
+            }
+            done.push(entry.id);
+            if stop.asked() {
+                break;
+            }
+        }
+        if let Some(acknowledge) = self.protocol.acknowledge(&done) {
+            if let Some(hook) = &mut self.before_acknowledge {
+                hook();
+            }
+            self.run_command(&acknowledge).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! The async Redis consumer against a real Redis: it dispatches to synchronous and async
+//! receivers, acknowledges only after dispatch, retries then dead-letters, takes back what a
+//! crashed consumer left pending, survives Redis restarting, gives up after the consecutive-error
+//! limit, stops promptly on shutdown, and several run in one process.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use openedx_events::event_bus::ConsumeError;
+use openedx_events::{EventsMetadata, openedx_event, receiver};
+use openedx_events_redis::{AsyncRedisConsumer, RedisConsumer, RedisProducer, RedisSettings, StartFrom, dead_letters};
+use openedx_events_test_support::{OwnRedis, RedisScratch};
+use uuid::Uuid;
+
+/// A tick, numbered.
+#[openedx_event(name = ASYNC_TICKED, event_type = "org.openedx.learning.async_consumer.ticked.v1")]
+#[derive(Clone, Debug)]
+pub struct Ticked {
+    /// Which one; negative ones make the async receiver fail.
+    pub n: i64,
+    /// Which test sent it (tests share the signal and its receivers).
+    pub test: String,
+}
+
+/// What the receivers saw, per test.
+static SEEN_ASYNC: Mutex<Vec<(String, i64, Uuid)>> = Mutex::new(Vec::new());
+static SEEN_SYNC: AtomicUsize = AtomicUsize::new(0);
+
+#[receiver(ASYNC_TICKED)]
+async fn record_async(data: &Ticked, metadata: &EventsMetadata) -> Result<(), String> {
+    tokio::task::yield_now().await;
+    if data.n < 0 {
+        return Err(format!("tick {} is poison", data.n));
+    }
+    SEEN_ASYNC.lock().unwrap_or_else(PoisonError::into_inner).push((data.test.clone(), data.n, metadata.id));
+    Ok(())
+}
+
+#[receiver(ASYNC_TICKED)]
+fn count_sync(_data: &Ticked, _metadata: &EventsMetadata) {
+    SEEN_SYNC.fetch_add(1, Ordering::SeqCst);
+}
+
+fn seen(test: &str) -> Vec<i64> {
+    let seen = SEEN_ASYNC.lock().unwrap_or_else(PoisonError::into_inner);
+    seen.iter().filter(|(t, _, _)| t == test).map(|(_, n, _)| *n).collect()
+}
+
+fn produce(settings: &RedisSettings, test: &str, ns: impl IntoIterator<Item = i64>) {
+    let producer = RedisProducer::new(settings.clone()).unwrap();
+    let events: Vec<(EventsMetadata, Vec<u8>)> = ns
+        .into_iter()
+        .map(|n| {
+            let data = Ticked { n, test: test.to_owned() };
+            (ASYNC_TICKED.generate_signal_metadata(None), ASYNC_TICKED.encode_avro(&data).unwrap())
+        })
+        .collect();
+    let batch: Vec<(&str, &EventsMetadata, &[u8])> =
+        events.iter().map(|(metadata, data)| ("ticks", metadata, data.as_slice())).collect();
+    producer.send_entries(&batch).unwrap();
+}
+
+fn consumer(settings: RedisSettings, name: &str) -> AsyncRedisConsumer {
+    RedisConsumer::builder(settings)
+        .topic("ticks")
+        .group("group")
+        .consumer_name(name)
+        .start(StartFrom::Beginning)
+        .build_async()
+        .unwrap()
+}
+
+/// Runs the consumer until `test` has seen `count` events, then shuts it down.
+async fn consume_until(consumer: &mut AsyncRedisConsumer, test: &str, count: usize) {
+    let test = test.to_owned();
+    let enough = async move {
+        while seen(&test).len() < count {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), consumer.run(enough)).await.expect("consumed in time").unwrap();
+}
+
+fn pending(scratch: &mut RedisScratch, stream: &str) -> i64 {
+    let reply: redis::Value = redis::cmd("XPENDING").arg(stream).arg("group").query(scratch.connection()).unwrap();
+    match reply {
+        redis::Value::Array(parts) => match parts.first() {
+            Some(redis::Value::Int(count)) => *count,
+            other => panic!("unexpected XPENDING reply: {other:?}"),
+        },
+        other => panic!("unexpected XPENDING reply: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_reach_sync_and_async_receivers_and_are_acknowledged() {
+    let mut scratch = RedisScratch::new("async-roundtrip");
+    let settings = scratch.settings();
+    let sync_before = SEEN_SYNC.load(Ordering::SeqCst);
+    produce(&settings, "roundtrip", 0..200);
+    let mut consumer = consumer(settings, "c");
+    consume_until(&mut consumer, "roundtrip", 200).await;
+    assert_eq!(seen("roundtrip"), (0..200).collect::<Vec<_>>(), "in order, each once");
+    assert!(SEEN_SYNC.load(Ordering::SeqCst) - sync_before >= 200);
+    assert_eq!(consumer.stats().delivered, 200);
+    let stream = scratch.stream("ticks");
+    assert_eq!(pending(&mut scratch, &stream), 0);
+}
+
+#[tokio::test]
+async fn a_poison_message_is_retried_then_dead_lettered_while_the_others_flow() {
+    let scratch = RedisScratch::new("async-poison");
+    let mut settings = scratch.settings();
+    settings.retry.backoff = Duration::from_millis(5);
+    produce(&settings, "poison", [1, -2, 3]);
+    let mut consumer = consumer(settings.clone(), "c");
+    consume_until(&mut consumer, "poison", 2).await;
+    assert_eq!(seen("poison"), [1, 3]);
+    let letters = dead_letters(&settings, "ticks").unwrap();
+    assert_eq!(letters.len(), 1);
+    assert_eq!(letters[0].attempts, 3);
+    assert!(letters[0].error.contains("tick -2 is poison"), "{}", letters[0].error);
+}
+
+#[tokio::test]
+async fn a_crashed_consumers_pending_message_is_taken_back() {
+    let mut scratch = RedisScratch::new("async-reclaim");
+    let mut settings = scratch.settings();
+    settings.claim_idle_time = Duration::from_millis(200);
+    let stream = scratch.stream("ticks");
+    redis::cmd("XGROUP")
+        .arg("CREATE")
+        .arg(&stream)
+        .arg("group")
+        .arg("0")
+        .arg("MKSTREAM")
+        .query::<()>(scratch.connection())
+        .unwrap();
+    produce(&settings, "reclaim", [7]);
+    // A consumer reads it and dies without acknowledging it.
+    let _: redis::Value = redis::cmd("XREADGROUP")
+        .arg("GROUP")
+        .arg("group")
+        .arg("crashed")
+        .arg("STREAMS")
+        .arg(&stream)
+        .arg(">")
+        .query(scratch.connection())
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut consumer = consumer(settings, "live");
+    consume_until(&mut consumer, "reclaim", 1).await;
+    assert_eq!(seen("reclaim"), [7]);
+    assert_eq!(consumer.stats().reclaimed, 1);
+    assert_eq!(pending(&mut scratch, &stream), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_in_one_process_share_a_group_without_losing_anything() {
+    let mut scratch = RedisScratch::new("async-shared");
+    let mut settings = scratch.settings();
+    settings.batch_size = 10;
+    produce(&settings, "shared", 0..300);
+    let done = Arc::new(tokio::sync::Notify::new());
+    let runs: Vec<_> = ["one", "two"]
+        .into_iter()
+        .map(|name| {
+            let mut consumer = consumer(settings.clone(), name);
+            let done = Arc::clone(&done);
+            tokio::spawn(async move {
+                consumer.run(async move { done.notified().await }).await.unwrap();
+                consumer.stats().delivered
+            })
+        })
+        .collect();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while seen("shared").len() < 300 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("all consumed in time");
+    done.notify_waiters();
+    let mut delivered = 0;
+    for run in runs {
+        delivered += tokio::time::timeout(Duration::from_secs(5), run).await.expect("stopped").unwrap();
+    }
+    assert_eq!(delivered, 300);
+    let distinct: BTreeSet<i64> = seen("shared").into_iter().collect();
+    assert_eq!(distinct.len(), 300);
+    let stream = scratch.stream("ticks");
+    assert_eq!(pending(&mut scratch, &stream), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarting_mid_stream_loses_nothing() {
+    let mut server = OwnRedis::start(true);
+    let mut settings = RedisSettings::default().with_url(server.url()).with_topic_prefix("restart");
+    settings.poll_timeout = Duration::from_millis(200);
+    settings.poll_failure_sleep = Duration::from_millis(100);
+    settings.batch_size = 10;
+    produce(&settings, "restart", 0..100);
+    let mut consumer = consumer(settings.clone(), "c");
+    let running = tokio::spawn(async move {
+        consume_until(&mut consumer, "restart", 100).await;
+        consumer.stats()
+    });
+    while seen("restart").len() < 30 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    server.launch();
+    let stats = running.await.unwrap();
+    let distinct: BTreeSet<i64> = seen("restart").into_iter().collect();
+    assert_eq!(distinct, (0..100).collect::<BTreeSet<_>>(), "every event dispatched at least once");
+    assert!(stats.delivered >= 100 - 10, "{stats:?}");
+}
+
+#[tokio::test]
+async fn it_gives_up_after_the_consecutive_errors_limit() {
+    let port = openedx_events_test_support::free_port();
+    let mut settings = RedisSettings::default().with_url(format!("redis://127.0.0.1:{port}")).with_topic_prefix("gone");
+    settings.consecutive_errors_limit = Some(3);
+    settings.poll_failure_sleep = Duration::from_millis(10);
+    let mut consumer = consumer(settings, "c");
+    let error = tokio::time::timeout(Duration::from_secs(20), consumer.run(futures::future::pending()))
+        .await
+        .expect("gave up in time")
+        .unwrap_err();
+    assert!(matches!(error, ConsumeError::TooManyErrors { count: 3, .. }), "{error}");
+    assert!(error.is_retryable());
+}
+
+#[tokio::test]
+async fn a_shutdown_ends_the_wait_for_new_messages_at_once() {
+    let scratch = RedisScratch::new("async-shutdown");
+    let mut settings = scratch.settings();
+    settings.poll_timeout = Duration::from_secs(60);
+    let mut consumer = consumer(settings, "c");
+    let started = std::time::Instant::now();
+    consumer.run(tokio::time::sleep(Duration::from_millis(300))).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3), "stopped after {:?}", started.elapsed());
+}
