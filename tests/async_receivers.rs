@@ -106,15 +106,30 @@ fn the_synchronous_send_event_runs_async_receivers_outside_a_runtime() {
     assert!(ASYNC_CALLS.load(Ordering::SeqCst) > before);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_synchronous_send_event_never_blocks_a_runtime_thread_and_says_what_it_skipped() {
+#[tokio::test(flavor = "current_thread")]
+async fn the_synchronous_send_event_never_blocks_a_current_thread_runtime_and_says_what_it_skipped() {
     let _isolation = testing::isolate_events(["org.openedx.learning.async_receivers.tested.v1"]).unwrap();
-    // Called from a task on a worker thread, where blocking would stall the runtime.
-    let responses = tokio::spawn(testing::bind(async { ASYNC_TESTED.send_event(tested("fine")) })).await.unwrap();
+    // Called on the runtime's only thread, where blocking would stall everything.
+    let responses = ASYNC_TESTED.send_event(tested("fine"));
     assert_eq!(outcome(&responses, "::count_sync"), "ok");
     let skipped = responses.iter().find(|r| r.receiver.ends_with("::count_async")).unwrap();
     assert!(matches!(skipped.result, Err(ReceiverError::NotRun(_))));
     assert!(outcome(&responses, "::count_async").contains("send_event_async"), "{responses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_multi_threaded_runtime_the_synchronous_send_event_runs_async_receivers_in_place() {
+    let _isolation = testing::isolate_events(["org.openedx.learning.async_receivers.tested.v1"]).unwrap();
+    // From a task on a worker thread: `block_in_place` hands the worker's other tasks on, and a
+    // timer on the runtime still fires while this one waits.
+    let ticker = tokio::spawn(async { tokio::time::sleep(Duration::from_millis(1)).await });
+    let responses = tokio::spawn(testing::bind(async { ASYNC_TESTED.send_event(tested("fine")) })).await.unwrap();
+    assert_eq!(outcome(&responses, "::count_sync"), "ok");
+    assert_eq!(outcome(&responses, "::count_async"), "ok");
+    // And from a thread of the blocking pool, as a blocking consumer spawned there would.
+    let responses = tokio::task::spawn_blocking(|| ASYNC_TESTED.send_event(tested("fine"))).await.unwrap();
+    assert_eq!(outcome(&responses, "::count_async"), "ok");
+    ticker.await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

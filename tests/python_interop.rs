@@ -170,7 +170,7 @@ fn events_from_the_python_producer_are_dispatched_by_our_consumer() {
                 fields.iter().map(|(name, _)| String::from_utf8_lossy(name).into_owned()).collect();
             assert_eq!(names, FIELD_NAMES, "fields of entry {id}");
             let (metadata, event_data) = parse_message_fields(&fields).unwrap();
-            let written: Vec<(Vec<u8>, Vec<u8>)> = message_fields(&metadata, &event_data)
+            let written: Vec<(Vec<u8>, Vec<u8>)> = message_fields(&metadata, event_data)
                 .iter()
                 .map(|(name, value)| (name.as_bytes().to_vec(), value.to_vec()))
                 .collect();

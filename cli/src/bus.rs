@@ -7,8 +7,8 @@
 use std::any::Any;
 use std::borrow::Cow;
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use openedx_events::event_bus::{
@@ -115,17 +115,21 @@ pub(crate) struct ConsumeOptions {
 /// it to the webhook; until Ctrl-C or SIGTERM, or `max_events`.
 pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &mut dyn Write) -> Result<(), CliError> {
     let settings = connection.settings()?;
-    let sink = match &options.webhook {
+    let sink = Arc::new(match &options.webhook {
         Some(url) => Sink::Webhook(Webhook::new(url)?),
-        None => Sink::Stdout,
-    };
+        None => Sink::Stdout(Mutex::new(Vec::with_capacity(1 << 16))),
+    });
     let url = redacted_url(&settings);
     let consumer_name = options.consumer_name.clone().unwrap_or_else(default_consumer_name);
+    let flushing = Arc::clone(&sink);
     let mut consumer = RedisConsumer::builder(settings)
         .topic(&options.topic)
         .group(&options.group_id)
         .consumer_name(&consumer_name)
         .start(options.start.clone())
+        // The lines of a batch are written out before the batch is acknowledged, so that what
+        // the bus forgets has reached standard output.
+        .before_acknowledge(move || flushing.flush())
         .build()
         .map_err(|error| consume_error(&url, error))?;
     let shutdown = consumer.shutdown_handle();
@@ -133,7 +137,7 @@ pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &
         note(notes, &format!("Ctrl-C will not stop the consumer cleanly: {error}"));
     }
     let progress = Arc::new(Progress { handled: AtomicU64::new(0), max: options.max_events, shutdown });
-    let _receivers = BuiltInReceivers::connect(Arc::new(sink), Arc::clone(&progress));
+    let _receivers = BuiltInReceivers::connect(sink, Arc::clone(&progress));
     let stream = consumer.stream().to_owned();
     note(notes, &format!("consuming `{stream}` as `{consumer_name}` in group `{}`; Ctrl-C stops", options.group_id));
     // The consumer runs on a thread of its own while this one waits: a signal sent to the
@@ -303,8 +307,9 @@ impl Progress {
 
 /// What the built-in receiver does with each event.
 enum Sink {
-    /// Prints it as one JSON line on stdout.
-    Stdout,
+    /// Prints it as one JSON line on stdout: lines gather here, and are written out (and
+    /// flushed) before each acknowledgement, in one write a batch.
+    Stdout(Mutex<Vec<u8>>),
     /// POSTs it as JSON.
     Webhook(Webhook),
 }
@@ -313,28 +318,50 @@ impl Sink {
     /// The receiver's name, as it appears in dead letters' errors.
     fn receiver_name(&self) -> &'static str {
         match self {
-            Sink::Stdout => "openedx-events consume (stdout)",
+            Sink::Stdout(_) => "openedx-events consume (stdout)",
             Sink::Webhook(_) => "openedx-events consume (webhook)",
         }
     }
 
-    fn handle(&self, event: &Value) -> Result<(), BoxError> {
+    fn handle(&self, signal: &dyn AnySignal, data: &dyn Any, metadata: &EventsMetadata) -> Result<(), BoxError> {
         match self {
-            Sink::Stdout => {
-                let mut stdout = io::stdout().lock();
-                if let Err(error) = writeln!(stdout, "{event}").and_then(|()| stdout.flush()) {
-                    // Nobody reads what we print: stop as if the process died, before the
-                    // message is acknowledged, so that it is delivered again later rather than
-                    // lost or dead-lettered. A reader that stopped reading is not a failure.
-                    let broken_pipe = error.kind() == io::ErrorKind::BrokenPipe;
-                    if !broken_pipe {
-                        let _ = writeln!(io::stderr(), "error: cannot write to standard output: {error}");
-                    }
-                    std::process::exit(if broken_pipe { 0 } else { 1 });
-                }
+            Sink::Stdout(lines) => {
+                let data = signal
+                    .data_to_json(data)
+                    .ok_or_else(|| format!("the payload is not the data of `{}`", signal.event_type()))?;
+                let mut lines = lines.lock().unwrap_or_else(PoisonError::into_inner);
+                // `to_json` is already upstream's JSON form: written as it is, not parsed again.
+                lines.extend_from_slice(b"{\"metadata\":");
+                lines.extend_from_slice(metadata.to_json().as_bytes());
+                lines.extend_from_slice(b",\"data\":");
+                serde_json::to_writer(&mut *lines, &data)?;
+                lines.extend_from_slice(b"}\n");
                 Ok(())
             }
-            Sink::Webhook(webhook) => webhook.post(&event.to_string()).map_err(Into::into),
+            Sink::Webhook(webhook) => {
+                let event = event_json(signal, data, metadata)?;
+                webhook.post(&event.to_string()).map_err(Into::into)
+            }
+        }
+    }
+
+    /// Writes out the lines gathered since the last acknowledgement.
+    fn flush(&self) {
+        let Sink::Stdout(lines) = self else { return };
+        let lines = std::mem::take(&mut *lines.lock().unwrap_or_else(PoisonError::into_inner));
+        if lines.is_empty() {
+            return;
+        }
+        let mut stdout = io::stdout().lock();
+        if let Err(error) = stdout.write_all(&lines).and_then(|()| stdout.flush()) {
+            // Nobody reads what we print: stop as if the process died, before the messages are
+            // acknowledged, so that they are delivered again later rather than lost or
+            // dead-lettered. A reader that stopped reading is not a failure.
+            let broken_pipe = error.kind() == io::ErrorKind::BrokenPipe;
+            if !broken_pipe {
+                let _ = writeln!(io::stderr(), "error: cannot write to standard output: {error}");
+            }
+            std::process::exit(if broken_pipe { 0 } else { 1 });
         }
     }
 }
@@ -390,8 +417,7 @@ impl BuiltInReceivers {
                 let (sink, progress) = (Arc::clone(&sink), Arc::clone(&progress));
                 let name = sink.receiver_name();
                 let receiver = Arc::new(move |data: &dyn Any, metadata: &EventsMetadata| -> Result<(), BoxError> {
-                    let event = event_json(signal, data, metadata)?;
-                    sink.handle(&event)?;
+                    sink.handle(signal, data, metadata)?;
                     progress.one_more();
                     Ok(())
                 });

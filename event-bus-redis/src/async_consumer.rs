@@ -15,8 +15,10 @@ use redis::{AsyncConnectionConfig, Client, Cmd, ErrorKind, RedisError, RedisResu
 
 use crate::COMMAND_TIMEOUT;
 use crate::consumer::{BeforeAcknowledge, ConsumerStats};
+use crate::fast::{AsyncFastConnection, Target};
 use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
-use crate::reply::{StreamEntry, checked};
+use crate::reply::checked;
+use crate::resp::{EntryRef, read_entries};
 
 /// Consumes one topic as a member of a consumer group, on an async connection; built with
 /// [`RedisConsumerBuilder::build_async`](crate::RedisConsumerBuilder::build_async).
@@ -39,6 +41,9 @@ use crate::reply::{StreamEntry, checked};
 pub struct AsyncRedisConsumer {
     client: Client,
     connection: Option<MultiplexedConnection>,
+    /// Where the fast connection goes; `None` for URLs it does not speak.
+    fast_target: Option<Target>,
+    fast: Option<AsyncFastConnection>,
     protocol: Protocol,
     before_acknowledge: Option<BeforeAcknowledge>,
 }
@@ -72,7 +77,8 @@ impl<S: Future<Output = ()>> Stop<'_, S> {
 
 impl AsyncRedisConsumer {
     pub(crate) fn new(client: Client, protocol: Protocol, before_acknowledge: Option<BeforeAcknowledge>) -> Self {
-        AsyncRedisConsumer { client, connection: None, protocol, before_acknowledge }
+        let fast_target = Target::of(client.get_connection_info());
+        AsyncRedisConsumer { client, connection: None, fast_target, fast: None, protocol, before_acknowledge }
     }
 
     /// What the consumer did so far.
@@ -109,6 +115,7 @@ impl AsyncRedisConsumer {
                 Ok(_) => self.protocol.succeeded(),
                 Err(error) => {
                     self.connection = None;
+                    self.fast = None;
                     match self.protocol.failed(&error) {
                         OnError::Resume => {}
                         OnError::Reconnect(pause) => {
@@ -150,6 +157,25 @@ impl AsyncRedisConsumer {
         checked(self.connection().await?.send_packed_command(command).await?)
     }
 
+    /// The fast connection, connected if need be; `None` when the URL is not plain TCP.
+    async fn fast(&mut self) -> RedisResult<Option<&mut AsyncFastConnection>> {
+        let Some(target) = &self.fast_target else { return Ok(None) };
+        if self.fast.is_none() {
+            let block = self.protocol.settings.poll_timeout.min(MAX_BLOCK);
+            self.fast = Some(AsyncFastConnection::connect(target, COMMAND_TIMEOUT, block + COMMAND_TIMEOUT).await?);
+        }
+        Ok(self.fast.as_mut())
+    }
+
+    /// Sends a per-batch command (a read, an acknowledgement): on the fast connection when there
+    /// is one. The reply is the fast connection's, or redis-rs's turned into its entries.
+    async fn batch_command(&mut self, command: &Cmd) -> RedisResult<BatchReply> {
+        match self.fast().await? {
+            Some(fast) => Ok(BatchReply::Fast(fast.request(command).await?)),
+            None => Ok(BatchReply::Slow(self.run_command(command).await?)),
+        }
+    }
+
     async fn round<S: Future<Output = ()> + Send>(&mut self, stop: &mut Stop<'_, S>) -> RedisResult<usize> {
         if let Some((create, move_to)) = self.protocol.group_setup() {
             match self.run_command(&create).await {
@@ -175,14 +201,23 @@ impl AsyncRedisConsumer {
         // read, cancelled, delivered nothing, or what it delivered is pending and taken back).
         let reply = tokio::select! {
             biased;
-            () = stop.signal.as_mut() => {
-                stop.asked = true;
-                self.connection = None;
-                return Ok(0);
-            }
-            reply = self.run_command(&read) => reply?,
+            () = stop.signal.as_mut() => None,
+            reply = self.batch_command(&read) => Some(reply?),
         };
-        let entries = Protocol::read_entries(reply);
+        let Some(reply) = reply else {
+            stop.asked = true;
+            self.connection = None;
+            self.fast = None;
+            return Ok(0);
+        };
+        let owned;
+        let entries: Vec<EntryRef<'_>> = match &reply {
+            BatchReply::Fast(reply) => read_entries(&reply.frame, &reply.bytes),
+            BatchReply::Slow(value) => {
+                owned = Protocol::read_entries(value.clone());
+                owned.iter().map(EntryRef::of).collect()
+            }
+        };
         let handled = entries.len();
         self.handle(entries.into_iter().map(|entry| (entry, 0)).collect(), stop).await?;
         Ok(handled)
@@ -208,9 +243,9 @@ impl AsyncRedisConsumer {
             return Ok(0);
         }
         let mut with_counts = Vec::with_capacity(claimed.len());
-        for entry in claimed {
+        for entry in &claimed {
             let deliveries = Protocol::deliveries(self.run_command(&self.protocol.delivery_count(&entry.id)).await?);
-            with_counts.push((entry, deliveries));
+            with_counts.push((EntryRef::of(entry), deliveries));
         }
         self.protocol.reclaimed(with_counts.len());
         let handled = with_counts.len();
@@ -220,7 +255,7 @@ impl AsyncRedisConsumer {
 
     async fn handle<S: Future<Output = ()> + Send>(
         &mut self,
-        entries: Vec<(StreamEntry, u64)>,
+        entries: Vec<(EntryRef<'_>, u64)>,
         stop: &mut Stop<'_, S>,
     ) -> RedisResult<()> {
         let mut done = Vec::with_capacity(entries.len());
@@ -247,7 +282,7 @@ impl AsyncRedisConsumer {
                 }
                 Settle::LeavePending => break,
             }
-            done.push(entry.id);
+            done.push(entry.id.to_owned());
             if stop.asked() {
                 break;
             }
@@ -256,8 +291,16 @@ impl AsyncRedisConsumer {
             if let Some(hook) = &mut self.before_acknowledge {
                 hook();
             }
-            self.run_command(&acknowledge).await?;
+            self.batch_command(&acknowledge).await?;
         }
         Ok(())
     }
+}
+
+/// The reply to a per-batch command.
+enum BatchReply {
+    /// Read in place by the fast connection.
+    Fast(crate::fast::Reply),
+    /// Read by redis-rs (a URL the fast connection does not speak).
+    Slow(Value),
 }

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use openedx_events::event_bus::{ConsumeError, EventBusConsumer, ShutdownHandle, deliver_fields, deliver_with_retries};
 use redis::{Client, Connection, ErrorKind, RedisError, RedisResult, Value};
 
+use crate::fast::{FastConnection, Target};
 use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
-use crate::reply::{StreamEntry, query_value};
+use crate::reply::query_value;
+use crate::resp::{EntryRef, read_entries};
 use crate::settings::RedisSettings;
 use crate::{COMMAND_TIMEOUT, client, connect};
 
@@ -44,6 +46,9 @@ pub struct ConsumerStats {
 pub struct RedisConsumer {
     client: Client,
     connection: Option<Connection>,
+    /// Where the fast connection goes; `None` for URLs it does not speak.
+    fast_target: Option<Target>,
+    fast: Option<FastConnection>,
     protocol: Protocol,
     shutdown: ShutdownHandle,
     before_acknowledge: Option<BeforeAcknowledge>,
@@ -142,9 +147,12 @@ impl RedisConsumerBuilder {
     /// usable URL, or the topic or the group is missing.
     pub fn build(self) -> Result<RedisConsumer, ConsumeError> {
         let (client, protocol, before_acknowledge) = self.protocol()?;
+        let fast_target = Target::of(client.get_connection_info());
         Ok(RedisConsumer {
             client,
             connection: None,
+            fast_target,
+            fast: None,
             protocol,
             shutdown: ShutdownHandle::default(),
             before_acknowledge,
@@ -204,6 +212,22 @@ impl RedisConsumer {
         query_value(command, self.connection()?)
     }
 
+    /// The fast connection, connected if need be; `None` when the URL is not plain TCP.
+    fn fast(&mut self) -> RedisResult<Option<&mut FastConnection>> {
+        let Some(target) = &self.fast_target else { return Ok(None) };
+        if self.fast.is_none() {
+            let block = self.protocol.settings.poll_timeout.min(MAX_BLOCK);
+            self.fast = Some(FastConnection::connect(target, COMMAND_TIMEOUT, block + COMMAND_TIMEOUT)?);
+        }
+        Ok(self.fast.as_mut())
+    }
+
+    /// Drops both connections, after an error: the next round starts afresh.
+    fn disconnect(&mut self) {
+        self.connection = None;
+        self.fast = None;
+    }
+
     /// One round: sets the group up if needed, takes back pending messages if it is time, else
     /// reads a batch of new ones (waiting up to a second); dispatches, dead-letters and
     /// acknowledges them. Returns how many messages it handled.
@@ -227,11 +251,22 @@ impl RedisConsumer {
             }
             self.protocol.recovery_done();
         }
-        let reply = self.run(&self.protocol.read())?;
-        let entries = Protocol::read_entries(reply);
-        let handled = entries.len();
-        self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
-        Ok(handled)
+        let read = self.protocol.read();
+        match self.fast()? {
+            Some(fast) => {
+                let reply = fast.request(&read)?;
+                let entries = read_entries(&reply.frame, &reply.bytes);
+                let handled = entries.len();
+                self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
+                Ok(handled)
+            }
+            None => {
+                let owned = Protocol::read_entries(self.run(&read)?);
+                let handled = owned.len();
+                self.handle(owned.iter().map(|entry| (EntryRef::of(entry), 0)).collect())?;
+                Ok(handled)
+            }
+        }
     }
 
     /// Takes back this consumer's own pending messages and those idle too long elsewhere;
@@ -256,9 +291,9 @@ impl RedisConsumer {
             return Ok(0);
         }
         let mut with_counts = Vec::with_capacity(claimed.len());
-        for entry in claimed {
+        for entry in &claimed {
             let deliveries = Protocol::deliveries(self.run(&self.protocol.delivery_count(&entry.id))?);
-            with_counts.push((entry, deliveries));
+            with_counts.push((EntryRef::of(entry), deliveries));
         }
         self.protocol.reclaimed(with_counts.len());
         let handled = with_counts.len();
@@ -268,7 +303,7 @@ impl RedisConsumer {
 
     /// Dispatches each entry (with the number of times Redis delivered it, 0 when new), moves
     /// the undeliverable ones aside, and acknowledges them all.
-    fn handle(&mut self, entries: Vec<(StreamEntry, u64)>) -> RedisResult<()> {
+    fn handle(&mut self, entries: Vec<(EntryRef<'_>, u64)>) -> RedisResult<()> {
         let mut done = Vec::with_capacity(entries.len());
         for (entry, deliveries) in entries {
             let settle = match self.protocol.plan(&entry, deliveries) {
@@ -292,7 +327,7 @@ impl RedisConsumer {
                 }
                 Settle::LeavePending => break,
             }
-            done.push(entry.id);
+            done.push(entry.id.to_owned());
             if self.shutdown.is_shutdown() {
                 break;
             }
@@ -301,7 +336,10 @@ impl RedisConsumer {
             if let Some(hook) = &mut self.before_acknowledge {
                 hook();
             }
-            self.run(&acknowledge)?;
+            match self.fast()? {
+                Some(fast) => drop(fast.request(&acknowledge)?),
+                None => drop(self.run(&acknowledge)?),
+            }
         }
         Ok(())
     }
@@ -318,7 +356,7 @@ impl EventBusConsumer for RedisConsumer {
             match self.poll() {
                 Ok(_) => self.protocol.succeeded(),
                 Err(error) => {
-                    self.connection = None;
+                    self.disconnect();
                     match self.protocol.failed(&error) {
                         OnError::Resume => {}
                         OnError::Reconnect(pause) => sleep_unless_shutdown(pause, &self.shutdown),

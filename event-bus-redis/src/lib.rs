@@ -51,9 +51,11 @@
 mod async_consumer;
 mod consumer;
 mod dead_letters;
+mod fast;
 mod producer;
 mod protocol;
 mod reply;
+mod resp;
 mod settings;
 
 use std::time::Duration;

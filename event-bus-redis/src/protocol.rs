@@ -11,6 +11,7 @@ use redis::{Cmd, RedisError, Value};
 
 use crate::consumer::{ConsumerStats, StartFrom};
 use crate::reply::{StreamEntry, as_string, as_u64, entries_of, pending_ids, read_reply_entries};
+use crate::resp::EntryRef;
 use crate::settings::RedisSettings;
 
 /// The longest a blocking read waits, so that a shutdown is noticed promptly.
@@ -281,7 +282,7 @@ impl Protocol {
     // --- Each message ---------------------------------------------------------------------
 
     /// What to do with an entry that Redis delivered `deliveries` times (0 for a new one).
-    pub(crate) fn plan(&self, entry: &StreamEntry, deliveries: u64) -> Plan {
+    pub(crate) fn plan(&self, entry: &EntryRef<'_>, deliveries: u64) -> Plan {
         if entry.fields.is_empty() {
             return Plan::Acknowledge;
         }
@@ -321,7 +322,7 @@ impl Protocol {
     }
 
     /// `XADD` of the entry to the dead-letter stream, with its original fields and why.
-    pub(crate) fn dead_letter(&mut self, entry: &StreamEntry, error: &str, attempts: u64) -> Cmd {
+    pub(crate) fn dead_letter(&mut self, entry: &EntryRef<'_>, error: &str, attempts: u64) -> Cmd {
         tracing::error!(
             stream = %self.full_topic,
             id = %entry.id,
@@ -331,7 +332,7 @@ impl Protocol {
         let mut command = redis::cmd("XADD");
         command.arg(dead_letter_topic(&self.full_topic)).arg("*");
         for (name, value) in &entry.fields {
-            command.arg(name.as_slice()).arg(value.as_slice());
+            command.arg(*name).arg(*value);
         }
         command
             .arg("error")
@@ -339,7 +340,7 @@ impl Protocol {
             .arg("attempts")
             .arg(attempts)
             .arg("original_id")
-            .arg(&entry.id)
+            .arg(entry.id)
             .arg("group")
             .arg(&self.group)
             .arg("consumer")

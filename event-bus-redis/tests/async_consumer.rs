@@ -72,11 +72,11 @@ fn consumer(settings: RedisSettings, name: &str) -> AsyncRedisConsumer {
         .unwrap()
 }
 
-/// Runs the consumer until `test` has seen `count` events, then shuts it down.
+/// Runs the consumer until `test` has seen `count` distinct events, then shuts it down.
 async fn consume_until(consumer: &mut AsyncRedisConsumer, test: &str, count: usize) {
     let test = test.to_owned();
     let enough = async move {
-        while seen(&test).len() < count {
+        while seen(&test).into_iter().collect::<BTreeSet<_>>().len() < count {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     };
@@ -243,4 +243,74 @@ async fn a_shutdown_ends_the_wait_for_new_messages_at_once() {
     let started = std::time::Instant::now();
     consumer.run(tokio::time::sleep(Duration::from_millis(300))).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(3), "stopped after {:?}", started.elapsed());
+}
+
+/// A `redis-server` on a Unix socket only, killed on drop: a URL the fast connection does not
+/// speak, so both consumers read through redis-rs.
+struct UnixRedis {
+    server: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl UnixRedis {
+    fn start() -> UnixRedis {
+        let dir = std::env::temp_dir().join(format!("oe-unix-redis-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let server = std::process::Command::new("redis-server")
+            .args(["--port", "0", "--save", "", "--appendonly", "no", "--unixsocket"])
+            .arg(dir.join("redis.sock"))
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("these tests need `redis-server`; run `bash .ci/setup`");
+        let redis = UnixRedis { server, dir };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !redis.dir.join("redis.sock").exists() {
+            assert!(std::time::Instant::now() < deadline, "redis-server did not open its socket");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis+unix://{}", self.dir.join("redis.sock").display())
+    }
+}
+
+impl Drop for UnixRedis {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumers_read_through_redis_rs_where_the_fast_path_cannot_go() {
+    let server = UnixRedis::start();
+    let mut settings = RedisSettings::default().with_url(server.url()).with_topic_prefix("unix");
+    settings.poll_timeout = Duration::from_millis(200);
+    produce(&settings, "unix-async", 0..20);
+    let mut consumer = consumer(settings.clone(), "async");
+    consume_until(&mut consumer, "unix-async", 20).await;
+    assert_eq!(seen("unix-async"), (0..20).collect::<Vec<_>>());
+
+    produce(&settings, "unix-blocking", 0..20);
+    let blocking = tokio::task::spawn_blocking(move || {
+        let mut consumer = RedisConsumer::builder(settings)
+            .topic("ticks")
+            .group("blocking")
+            .consumer_name("b")
+            .start(StartFrom::Beginning)
+            .build()
+            .unwrap();
+        let mut handled = 0;
+        while handled < 40 {
+            handled += consumer.poll().unwrap();
+        }
+        consumer.stats()
+    });
+    let stats = tokio::time::timeout(Duration::from_secs(20), blocking).await.unwrap().unwrap();
+    assert_eq!(stats.delivered, 40, "the blocking consumer read both tests' events: {stats:?}");
 }

@@ -140,21 +140,26 @@ pub(crate) fn run_receivers<E>(
     Ok(responses)
 }
 
-/// Why the synchronous `send_event` does not run async receivers on a runtime's thread.
+/// Why the synchronous `send_event` does not run async receivers on a current-thread runtime.
 #[cfg(feature = "tokio")]
-const IN_RUNTIME: &str = "it is `async`, and the synchronous `send_event` was called on a thread of a tokio runtime, \
-    which it must not block; send with `send_event_async(..).await` there";
+const IN_RUNTIME: &str = "it is `async`, and the synchronous `send_event` was called on a current-thread tokio \
+    runtime, whose one thread it must not block; send with `send_event_async(..).await` there";
 
 /// Runs an async receiver to completion for the synchronous `send_event`, on the calling thread.
 ///
-/// On a thread of a tokio runtime (with the `tokio` feature) nothing may block, so it is not run
-/// and says so. Elsewhere it runs on a current-thread tokio runtime kept for the thread (with the
-/// `tokio` feature, so that receivers using tokio's I/O work), or on `futures`' executor.
+/// With the `tokio` feature: on a multi-threaded tokio runtime it runs under
+/// `tokio::task::block_in_place` (the runtime moves this thread's other tasks elsewhere, so
+/// nothing stalls); on a current-thread runtime nothing may block, so it is not run and says so;
+/// outside any runtime it runs on a current-thread runtime kept for the thread, so that receivers
+/// using tokio's I/O work. Without the feature it runs on `futures`' executor.
 fn run_blocking<'a>(start: impl FnOnce() -> ReceiverFuture<'a>) -> Result<(), ReceiverError> {
     #[cfg(feature = "tokio")]
     {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(ReceiverError::NotRun(IN_RUNTIME));
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+                return Err(ReceiverError::NotRun(IN_RUNTIME));
+            }
+            return tokio::task::block_in_place(|| handle.block_on(guard_future(start)));
         }
         thread_local! {
             static RUNTIME: Option<tokio::runtime::Runtime> =

@@ -25,9 +25,9 @@ pub enum Delivery {
 
 /// Dispatches the message in these stream fields (see [`parse_message_fields`]) as [`deliver`]
 /// does.
-pub fn deliver_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
+pub fn deliver_fields<K: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(K, V)]) -> Delivery {
     match parse_message_fields(fields) {
-        Ok((metadata, event_data)) => deliver(metadata, &event_data),
+        Ok((metadata, event_data)) => deliver(metadata, event_data),
         Err(unusable) => Delivery::Unusable(unusable),
     }
 }
@@ -62,9 +62,9 @@ pub async fn deliver_async(metadata: EventsMetadata, event_data: &[u8]) -> Deliv
 }
 
 /// [`deliver_fields`], awaiting async receivers.
-pub async fn deliver_fields_async(fields: &[(Vec<u8>, Vec<u8>)]) -> Delivery {
+pub async fn deliver_fields_async<K: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(K, V)]) -> Delivery {
     match parse_message_fields(fields) {
-        Ok((metadata, event_data)) => deliver_async(metadata, &event_data).await,
+        Ok((metadata, event_data)) => deliver_async(metadata, event_data).await,
         Err(unusable) => Delivery::Unusable(unusable),
     }
 }

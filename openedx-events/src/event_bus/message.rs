@@ -148,12 +148,18 @@ pub fn message_fields<'a>(metadata: &'a EventsMetadata, event_data: &'a [u8]) ->
 }
 
 /// Reads the metadata and the Avro bytes from a stream entry's fields (see
-/// [`metadata_from_headers`]); without `event_data` the message is unusable.
-pub fn parse_message_fields(fields: &[(Vec<u8>, Vec<u8>)]) -> Result<(EventsMetadata, Vec<u8>), UnusableMessage> {
-    let get = |name: &str| fields.iter().find(|(key, _)| key == name.as_bytes()).map(|(_, value)| value.as_slice());
+/// [`metadata_from_headers`]); without `event_data` the message is unusable. The fields may be
+/// owned or borrowed from the reply they were read from; the Avro bytes are borrowed from them.
+pub fn parse_message_fields<K, V>(fields: &[(K, V)]) -> Result<(EventsMetadata, &[u8]), UnusableMessage>
+where
+    K: AsRef<[u8]>,
+    V: AsRef<[u8]>,
+{
+    let get =
+        |name: &str| fields.iter().find(|(key, _)| key.as_ref() == name.as_bytes()).map(|(_, value)| value.as_ref());
     let metadata = metadata_from_headers(|header| get(header.entry_name()), MetadataHeader::entry_name)?;
     let event_data = get("event_data").ok_or_else(|| UnusableMessage("the message has no `event_data`".to_owned()))?;
-    Ok((metadata, event_data.to_vec()))
+    Ok((metadata, event_data))
 }
 
 #[cfg(test)]
@@ -177,7 +183,8 @@ mod tests {
         assert_eq!(&*fields[3].1, b"2024-05-01T12:00:00+00:00");
         assert_eq!(&*fields[4].1, b"2");
         assert_eq!(&*fields[6].1, b"11.2.0");
-        let (back, data) = parse_message_fields(&owned(&fields)).unwrap();
+        let owned = owned(&fields);
+        let (back, data) = parse_message_fields(&owned).unwrap();
         assert_eq!(back, metadata);
         assert_eq!(data, b"\x02abc");
     }

@@ -1,0 +1,198 @@
+//! The consumer's fast path: a plain TCP connection of its own for the commands it sends for
+//! every batch (`XREADGROUP`, `XACK`), whose replies [`crate::resp`] reads in place. Everything
+//! else (setting the group up, taking pending messages back, dead letters) goes through
+//! redis-rs. A URL this connection does not speak (TLS, a Unix socket) keeps every command on
+//! redis-rs.
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use redis::{ConnectionAddr, ConnectionInfo, ErrorKind, RedisError, RedisResult};
+
+use crate::resp::{Frame, parse};
+
+/// What a reply came with: its bytes, and its frame, whose ranges point into them.
+pub(crate) struct Reply {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) frame: Frame,
+}
+
+impl Reply {
+    /// The reply, or the server's error (the first anywhere in it) as a `RedisError`.
+    fn checked(self) -> RedisResult<Reply> {
+        match self.frame.first_error(&self.bytes) {
+            Some(text) => {
+                let text = String::from_utf8_lossy(text).into_owned();
+                Err(RedisError::from((ErrorKind::Extension, "the server refused the command", text)))
+            }
+            None => Ok(self),
+        }
+    }
+}
+
+/// Where a fast connection goes, read off redis-rs's view of the URL: `None` for what it does not
+/// speak.
+#[derive(Clone)]
+pub(crate) struct Target {
+    host: String,
+    port: u16,
+    username: Option<String>,
+    password: Option<String>,
+    db: i64,
+}
+
+impl Target {
+    pub(crate) fn of(info: &ConnectionInfo) -> Option<Target> {
+        let ConnectionAddr::Tcp(host, port) = info.addr() else { return None };
+        let redis = info.redis_settings();
+        Some(Target {
+            host: host.clone(),
+            port: *port,
+            username: redis.username().map(str::to_owned),
+            password: redis.password().map(str::to_owned),
+            db: redis.db(),
+        })
+    }
+
+    /// `AUTH` and `SELECT`, as redis-rs sends them when it connects.
+    fn handshake(&self) -> Vec<redis::Cmd> {
+        let mut commands = Vec::new();
+        if let Some(password) = &self.password {
+            let mut auth = redis::cmd("AUTH");
+            if let Some(username) = &self.username {
+                auth.arg(username);
+            }
+            auth.arg(password);
+            commands.push(auth);
+        }
+        if self.db != 0 {
+            let mut select = redis::cmd("SELECT");
+            select.arg(self.db);
+            commands.push(select);
+        }
+        commands
+    }
+}
+
+/// Reads from the bytes gathered so far, moving a complete reply out; `None` while incomplete.
+fn take_reply(buffer: &mut Vec<u8>) -> RedisResult<Option<Reply>> {
+    match parse(buffer) {
+        Ok(Some((frame, used))) => {
+            let rest = buffer.split_off(used);
+            let bytes = std::mem::replace(buffer, rest);
+            Ok(Some(Reply { bytes, frame }))
+        }
+        Ok(None) => Ok(None),
+        Err(error) => Err(RedisError::from((ErrorKind::Parse, "malformed reply", error.to_string()))),
+    }
+}
+
+/// How much a read asks for at a time: a batch of 500 entries is about 250 KB.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// A blocking fast connection.
+pub(crate) struct FastConnection {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl FastConnection {
+    pub(crate) fn connect(target: &Target, connect_timeout: Duration, read_timeout: Duration) -> RedisResult<Self> {
+        use std::net::ToSocketAddrs as _;
+        let address = (target.host.as_str(), target.port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| RedisError::from((ErrorKind::InvalidClientConfig, "the Redis host has no address")))?;
+        let stream = TcpStream::connect_timeout(&address, connect_timeout)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(read_timeout))?;
+        stream.set_write_timeout(Some(connect_timeout))?;
+        let mut connection = FastConnection { stream, buffer: Vec::with_capacity(READ_CHUNK) };
+        for command in target.handshake() {
+            connection.request(&command)?;
+        }
+        Ok(connection)
+    }
+
+    /// Sends a command and reads its reply.
+    pub(crate) fn request(&mut self, command: &redis::Cmd) -> RedisResult<Reply> {
+        self.stream.write_all(&command.get_packed_command())?;
+        loop {
+            if let Some(reply) = take_reply(&mut self.buffer)? {
+                return reply.checked();
+            }
+            let filled = self.buffer.len();
+            self.buffer.resize(filled + READ_CHUNK, 0);
+            match self.stream.read(&mut self.buffer[filled..]) {
+                Ok(0) => {
+                    self.buffer.truncate(filled);
+                    return Err(RedisError::from(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)));
+                }
+                Ok(read) => self.buffer.truncate(filled + read),
+                Err(error) => {
+                    self.buffer.truncate(filled);
+                    return Err(error.into());
+                }
+            }
+        }
+    }
+}
+
+/// An async fast connection, on tokio.
+#[cfg(feature = "tokio")]
+pub(crate) struct AsyncFastConnection {
+    stream: tokio::net::TcpStream,
+    buffer: Vec<u8>,
+    read_timeout: Duration,
+}
+
+#[cfg(feature = "tokio")]
+impl AsyncFastConnection {
+    pub(crate) async fn connect(
+        target: &Target,
+        connect_timeout: Duration,
+        read_timeout: Duration,
+    ) -> RedisResult<Self> {
+        let connecting = tokio::net::TcpStream::connect((target.host.as_str(), target.port));
+        let stream = tokio::time::timeout(connect_timeout, connecting)
+            .await
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+        stream.set_nodelay(true)?;
+        let mut connection = AsyncFastConnection { stream, buffer: Vec::with_capacity(READ_CHUNK), read_timeout };
+        for command in target.handshake() {
+            connection.request(&command).await?;
+        }
+        Ok(connection)
+    }
+
+    /// Sends a command and reads its reply, within the read timeout.
+    pub(crate) async fn request(&mut self, command: &redis::Cmd) -> RedisResult<Reply> {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        self.stream.write_all(&command.get_packed_command()).await?;
+        let deadline = tokio::time::Instant::now() + self.read_timeout;
+        loop {
+            if let Some(reply) = take_reply(&mut self.buffer)? {
+                return reply.checked();
+            }
+            let filled = self.buffer.len();
+            self.buffer.resize(filled + READ_CHUNK, 0);
+            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut self.buffer[filled..])).await;
+            match read {
+                Ok(Ok(0)) => {
+                    self.buffer.truncate(filled);
+                    return Err(RedisError::from(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)));
+                }
+                Ok(Ok(read)) => self.buffer.truncate(filled + read),
+                Ok(Err(error)) => {
+                    self.buffer.truncate(filled);
+                    return Err(error.into());
+                }
+                Err(_) => {
+                    self.buffer.truncate(filled);
+                    return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into());
+                }
+            }
+        }
+    }
+}
