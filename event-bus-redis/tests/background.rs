@@ -51,9 +51,9 @@ fn stream_ns(server: &OwnRedis) -> Vec<i64> {
         .map(|(_, fields)| {
             let (_, data) = openedx_events::event_bus::parse_message_fields(&fields).unwrap();
             if metadata_is(&fields, "org.openedx.learning.background_producer.counted.v1") {
-                BG_COUNTED.decode_avro(&data).unwrap().n
+                BG_COUNTED.decode_avro(data).unwrap().n
             } else {
-                BG_OVERFLOWED.decode_avro(&data).unwrap().n
+                BG_OVERFLOWED.decode_avro(data).unwrap().n
             }
         })
         .collect()
