@@ -101,8 +101,9 @@ pub fn openedx_event(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The function takes `(data: &Payload, metadata: &EventsMetadata)`, where `Payload` is the
 /// signal's payload type, and returns `()` or `Result<(), E>` with `E` convertible into
-/// `Box<dyn std::error::Error + Send + Sync>`. It cannot be `async`, generic or a method; a
-/// mismatch with the signal is a compile error at the signature.
+/// `Box<dyn std::error::Error + Send + Sync>`. It may be an `async fn` (its future must be
+/// `Send`; `send_event_async` awaits it); it cannot be generic or a method. A mismatch with the
+/// signal is a compile error at the signature.
 ///
 /// ```
 /// use openedx_events::{openedx_event, receiver, EventsMetadata};

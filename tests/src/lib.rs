@@ -60,3 +60,8 @@ pub struct OpaqueKeysReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../catalog/README.md")]
 pub struct CatalogReadmeDoctests;
+
+/// docs/how-to/events-in-an-async-service.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-to/events-in-an-async-service.md")]
+pub struct EventsInAnAsyncServiceDoctests;
