@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
-use openedx_events::event_bus::{Delivery, ProducerConfig, deliver_fields, message_fields, start_producing};
+use openedx_events::event_bus::{
+    BackgroundProducer, Delivery, ProducerConfig, deliver_fields, message_fields, start_producing,
+};
 use openedx_events::{EventData, EventsMetadata, openedx_event, receiver};
 use openedx_events_redis::{RedisConsumer, RedisProducer, RedisSettings, StartFrom};
 use openedx_events_test_support::{RedisScratch, redis_url};
@@ -190,6 +192,28 @@ fn produce(c: &mut Criterion, scratch: &Scratch) {
             b.iter(|| producer.send_entries(black_box(batch)).expect("produced"));
         });
     }
+    // `send_event` through the background producer: 10,000 events queued, then a flush; the
+    // thread produces them in pipelined batches of 500.
+    let background = Arc::new(BackgroundProducer::builder(Arc::clone(&producer) as Arc<_>).capacity(20_000).start());
+    let config = ProducerConfig::from_value(&serde_json::json!({
+        "org.openedx.bench.event_bus.enrollment.created.v1": {
+            "background": {"event_key_field": "course_key", "enabled": true}
+        }
+    }))
+    .expect("a valid configuration");
+    let guard = start_producing(&config, Arc::clone(&background) as Arc<_>);
+    group.throughput(Throughput::Elements(10_000));
+    group.sample_size(10);
+    group.bench_function("background/send_event+flush/10000", |b| {
+        b.iter(|| {
+            for _ in 0..10_000 {
+                BENCH_ENROLLED.send_event(black_box(data.clone()));
+            }
+            assert!(background.flush(Duration::from_secs(30)), "flushed");
+        });
+    });
+    drop(guard);
+    assert_eq!(background.stats().lost + background.stats().rejected, 0);
     group.finish();
 }
 
@@ -274,6 +298,43 @@ fn consume(c: &mut Criterion, scratch: &Scratch) {
             });
         });
     }
+    // The async consumer, on a tokio runtime.
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    for batch_size in [100, 500] {
+        let mut settings = settings.clone();
+        settings.batch_size = batch_size;
+        bench.bench_function(BenchmarkId::new("async_run", batch_size), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let group = format!("group-{}", groups.fetch_add(1, Ordering::Relaxed));
+                    let mut consumer = RedisConsumer::builder(settings.clone())
+                        .topic(topic)
+                        .group(&group)
+                        .consumer_name("consumer-1")
+                        .start(StartFrom::Beginning)
+                        .build_async()
+                        .expect("settings with a URL");
+                    let received = RECEIVED.load(Ordering::Relaxed);
+                    let start = Instant::now();
+                    runtime.block_on(async {
+                        let done = async {
+                            while RECEIVED.load(Ordering::Relaxed) - received < CONSUME_EVENTS as u64 {
+                                tokio::task::yield_now().await;
+                            }
+                        };
+                        consumer.run(done).await.expect("consumed");
+                    });
+                    total += start.elapsed();
+                    assert_eq!(consumer.stats().delivered, CONSUME_EVENTS as u64);
+                    drop(consumer);
+                    destroy(&group);
+                }
+                total
+            });
+        });
+    }
     // The floor: read and acknowledge in batches with plain commands, no parsing or dispatch.
     for batch_size in [100, 500] {
         bench.bench_function(BenchmarkId::new("raw_xreadgroup+xack", batch_size), |b| {
@@ -345,9 +406,93 @@ fn cpu(c: &mut Criterion) {
     group.finish();
 }
 
+/// End-to-end latency, produce to receiver, on loopback at 10,000 events/s for 3 s: events are
+/// sent through the background producer on one thread while an async consumer dispatches them;
+/// each event's latency is from its metadata time (taken when it was sent) to its receiver.
+/// Printed as p50, p99 and the maximum. Run with the filter `latency`.
+fn latency(scratch: &Scratch) {
+    const RATE: u64 = 10_000;
+    const SECONDS: u64 = 3;
+    let topic = "latency";
+    let settings = scratch.settings.clone();
+    let producer = Arc::new(RedisProducer::new(settings.clone()).expect("settings with a URL"));
+    let background = Arc::new(BackgroundProducer::start(producer));
+    let config = ProducerConfig::from_value(&serde_json::json!({
+        "org.openedx.bench.event_bus.latency.measured.v1": {topic: {"event_key_field": "n", "enabled": true}}
+    }))
+    .expect("a valid configuration");
+    let guard = start_producing(&config, Arc::clone(&background) as Arc<_>);
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
+    let mut consumer = RedisConsumer::builder(settings)
+        .topic(topic)
+        .group("latency")
+        .consumer_name("c")
+        .start(StartFrom::End)
+        .build_async()
+        .expect("settings with a URL");
+    let total = RATE * SECONDS;
+    let consuming = runtime.spawn(async move {
+        let done = async {
+            while LATENCIES.lock().map(|l| l.len() as u64).unwrap_or(total) < total {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        consumer.run(done).await.expect("consumed");
+    });
+    // Let the consumer make its group before anything is sent.
+    std::thread::sleep(Duration::from_millis(500));
+    let start = Instant::now();
+    for n in 0..total {
+        let due = start + Duration::from_nanos(n * 1_000_000_000 / RATE);
+        while Instant::now() < due {
+            std::hint::spin_loop();
+        }
+        LATENCY_MEASURED.send_event(Measured { n: n as i64 });
+    }
+    runtime.block_on(consuming).expect("the consumer ran");
+    drop(guard);
+    let mut latencies = std::mem::take(&mut *LATENCIES.lock().expect("latencies"));
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    eprintln!(
+        "latency/produce_to_receiver/10000_per_s: {} events, p50 {:?}, p99 {:?}, max {:?}",
+        latencies.len(),
+        at(0.50),
+        at(0.99),
+        latencies[latencies.len() - 1]
+    );
+}
+
+/// An event whose receiver records how long it took to arrive.
+#[openedx_event(name = LATENCY_MEASURED, event_type = "org.openedx.bench.event_bus.latency.measured.v1")]
+#[derive(Clone, Debug)]
+pub struct Measured {
+    /// Which one.
+    pub n: i64,
+}
+
+/// The latency of each event the receiver saw.
+static LATENCIES: std::sync::Mutex<Vec<Duration>> = std::sync::Mutex::new(Vec::new());
+
+#[receiver(LATENCY_MEASURED)]
+async fn on_measured(_data: &Measured, metadata: &EventsMetadata) {
+    if !metadata.from_event_bus() {
+        return;
+    }
+    let latency = (Utc::now() - metadata.time).to_std().unwrap_or_default();
+    if let Ok(mut latencies) = LATENCIES.lock() {
+        latencies.push(latency);
+    }
+}
+
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     let scratch = Scratch::new();
+    if std::env::args().any(|arg| arg == "latency") {
+        latency(&scratch);
+        return;
+    }
     cpu(&mut c);
     produce(&mut c, &scratch);
     consume(&mut c, &scratch);

@@ -1,7 +1,8 @@
 //! Criterion benchmarks of sending an event: `send_event` to 0, 1 and 10 `#[receiver]`
 //! functions and to one receiver connected at run time, metadata generation, and "the floor" —
 //! the same receiver functions called through a slice of fn pointers plus what a real send must
-//! do at least (`Utc::now()`, then also a UUID v1) — and the JSON form of metadata.
+//! do at least (`Utc::now()`, then also a UUID v1) — `send_event_async` to one async and one
+//! synchronous receiver, and the JSON form of metadata.
 //!
 //! Run with `cargo bench -p openedx-events --bench send_event -- --warm-up-time 1
 //! --measurement-time 3`; results are in `benches/README.md`.
@@ -59,7 +60,22 @@ pub struct Connected {
     pub course: i32,
 }
 
+/// An event with one `async` receiver.
+#[openedx_event(name = ONE_ASYNC, event_type = "org.openedx.bench.receivers.one_async.v1")]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OneAsync {
+    /// A user.
+    pub user_id: i64,
+    /// A course.
+    pub course: i32,
+}
+
 // Receivers do trivial work: they only make sure the data and metadata are read.
+
+#[receiver(ONE_ASYNC)]
+async fn one_async(data: &OneAsync, metadata: &EventsMetadata) {
+    black_box((data, metadata));
+}
 
 #[receiver(ONE_RECEIVER)]
 fn one(data: &OneReceiver, metadata: &EventsMetadata) {
@@ -146,6 +162,22 @@ fn send(c: &mut Criterion) {
     group.bench_function("send_event/1_connected", |b| {
         b.iter(|| CONNECTED.send_event(black_box(Connected { user_id: 7, course: 42 })));
     });
+
+    // Awaited on `futures`' executor, the least an async send can run on; `block_on` of a ready
+    // future is measured too, to tell the executor's part from the send's.
+    group.bench_function("send_event_async/1_async_receiver", |b| {
+        b.iter(|| {
+            futures::executor::block_on(ONE_ASYNC.send_event_async(black_box(OneAsync { user_id: 7, course: 42 })))
+        });
+    });
+    group.bench_function("send_event_async/1_sync_receiver", |b| {
+        b.iter(|| {
+            futures::executor::block_on(
+                ONE_RECEIVER.send_event_async(black_box(OneReceiver { user_id: 7, course: 42 })),
+            )
+        });
+    });
+    group.bench_function("floor/block_on_ready", |b| b.iter(|| futures::executor::block_on(black_box(async { 1 }))));
 
     group.bench_function("metadata/generate_signal_metadata", |b| {
         b.iter(|| black_box(&ONE_RECEIVER).generate_signal_metadata(None));

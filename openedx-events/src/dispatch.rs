@@ -218,14 +218,16 @@ pub(crate) async fn run_receivers_async<E: Sync>(
 ) -> Result<Vec<ReceiverResponse>, SendEventError> {
     let dynamic = dynamic.snapshot();
     let mut responses = Vec::with_capacity(statics.len() + dynamic.len());
-    let mut pending: Vec<(Cow<'static, str>, AsyncStart<'_, E>)> = Vec::new();
+    // First the synchronous receivers; the async ones are counted, and started after, without
+    // collecting them unless several must be polled together.
+    let mut asynchronous = 0;
     for receiver in statics {
         match receiver.handler() {
             Handler::Sync(handler) => {
                 let result = call_guarded(|| handler(data, metadata));
                 settle(event_type, &mut responses, Cow::Borrowed(receiver.name()), result, metadata, stop_at_failure)?;
             }
-            Handler::Async(handler) => pending.push((Cow::Borrowed(receiver.name()), AsyncStart::Static(handler))),
+            Handler::Async(_) => asynchronous += 1,
         }
     }
     for (name, handler) in &dynamic {
@@ -234,16 +236,29 @@ pub(crate) async fn run_receivers_async<E: Sync>(
                 let result = call_guarded(|| handler(data, metadata));
                 settle(event_type, &mut responses, name.clone(), result, metadata, stop_at_failure)?;
             }
-            DynHandler::Async(handler) => pending.push((name.clone(), AsyncStart::Dynamic(handler.as_ref()))),
+            DynHandler::Async(_) => asynchronous += 1,
         }
     }
-    if stop_at_failure || pending.len() == 1 {
-        for (name, start) in pending {
+    if asynchronous == 0 {
+        return Ok(responses);
+    }
+    let starts = statics
+        .iter()
+        .filter_map(|receiver| match receiver.handler() {
+            Handler::Async(handler) => Some((Cow::Borrowed(receiver.name()), AsyncStart::Static(handler))),
+            Handler::Sync(_) => None,
+        })
+        .chain(dynamic.iter().filter_map(|(name, handler)| match handler {
+            DynHandler::Async(handler) => Some((name.clone(), AsyncStart::Dynamic(handler.as_ref()))),
+            DynHandler::Sync(_) => None,
+        }));
+    if stop_at_failure || asynchronous == 1 {
+        for (name, start) in starts {
             let result = guard_future(|| start.start(data, metadata)).await;
             settle(event_type, &mut responses, name, result, metadata, stop_at_failure)?;
         }
-    } else if !pending.is_empty() {
-        let (names, starts): (Vec<_>, Vec<_>) = pending.into_iter().unzip();
+    } else {
+        let (names, starts): (Vec<_>, Vec<_>) = starts.unzip();
         let results = futures::future::join_all(
             starts.into_iter().map(|start| guard_future(move || start.start(data, metadata))),
         )
