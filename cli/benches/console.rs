@@ -119,10 +119,32 @@ fn fill(redis: &mut RedisScratch, stream: &str) -> String {
     middle
 }
 
+/// A stream name percent-encoded for a query string.
+fn encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { char::from(b).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 fn console_pages(c: &mut Criterion) {
     let mut redis = RedisScratch::new("console-bench");
     let stream = redis.stream("enrollments");
     let middle = fill(&mut redis, &stream);
+    // A small topic beside it, to compare: a page must not cost more on the big one.
+    let small = redis.stream("small");
+    let one: Vec<(String, Vec<u8>)> = redis::cmd("XRANGE")
+        .arg(&stream)
+        .arg("-")
+        .arg("+")
+        .arg("COUNT")
+        .arg(1)
+        .query::<Vec<(String, Vec<(String, Vec<u8>)>)>>(redis.connection())
+        .unwrap()
+        .remove(0)
+        .1;
+    for _ in 0..100 {
+        let _: String = redis::cmd("XADD").arg(&small).arg("*").arg(&one).query(redis.connection()).unwrap();
+    }
     let console = Console::start(redis.prefix());
     let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(30))).build().into();
     let get = |path: &str| {
@@ -131,10 +153,7 @@ fn console_pages(c: &mut Criterion) {
         assert!(body.len() > 100, "{path}: {body}");
         body
     };
-    let stream_param: String = stream
-        .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { char::from(b).to_string() } else { format!("%{b:02X}") })
-        .collect();
+    let stream_param = encode(&stream);
     let overview = get("/");
     assert!(overview.contains("group-9") && overview.contains(&ENTRIES.to_string()), "the overview shows the stream");
     let topic = format!("/topic?stream={stream_param}");
@@ -144,6 +163,8 @@ fn console_pages(c: &mut Criterion) {
     group.bench_function("overview (1M entries, 10 groups)", |b| b.iter(|| get("/")));
     group.bench_function("api/overview", |b| b.iter(|| get("/api/overview")));
     group.bench_function("topic page (newest 50 of 1M)", |b| b.iter(|| get(&topic)));
+    let small_topic = format!("/topic?stream={}", encode(&small));
+    group.bench_function("topic page (newest 50 of 100)", |b| b.iter(|| get(&small_topic)));
     let older = format!("{topic}&before={middle}");
     group.bench_function("topic page (50 before the middle)", |b| b.iter(|| get(&older)));
     let event = format!("/event?stream={stream_param}&id={middle}");

@@ -62,8 +62,8 @@ pub(crate) fn console(
     let token = if options.allow_changes { Some(token()?) } else { None };
     let settings = connection.settings()?;
     let view = redis_view::RedisView::new(settings).map_err(CliError::BusSettings)?;
-    let listener = TcpListener::bind(address)
-        .map_err(|error| CliError::ConsoleServer(format!("cannot listen on {address}: {error}")))?;
+    let listener =
+        listen(address).map_err(|error| CliError::ConsoleServer(format!("cannot listen on {address}: {error}")))?;
     let bound = listener.local_addr().map_err(|error| CliError::ConsoleServer(error.to_string()))?;
     let hosts = if bound.ip().is_loopback() {
         let port = bound.port();
@@ -146,6 +146,20 @@ fn serve(server: &tiny_http::Server, console: &Console) {
         // A client that went away is not the console's problem.
         let _ = request.respond(response);
     }
+}
+
+/// A listening socket with `TCP_NODELAY`, which Linux hands down to the connections it accepts:
+/// the server writes a page in several segments, and without it each page after the first on a
+/// connection waits for the browser's delayed acknowledgement (40 ms).
+fn listen(address: SocketAddr) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_tcp_nodelay(true)?;
+    // As std's `TcpListener::bind` does on Unix: a restarted console can take its port back at once.
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 /// The address to listen on: an IP address and port, or a name that resolves to one.
