@@ -12,6 +12,9 @@ use openedx_events_redis::{RedisConsumer, RedisProducer, RedisSettings, StartFro
 use openedx_events_test_support::RedisScratch;
 use serde_json::json;
 
+/// A stream entry's fields, in order.
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A test's corner of the shared Redis and its settings: claims after 500 ms.
 struct Scratch {
     settings: RedisSettings,
@@ -212,7 +215,7 @@ fn selected_dead_letters_are_read_redriven_byte_for_byte_and_deleted() {
     let moved = openedx_events_redis::redrive_ids(&scratch.settings, "courses", &wanted).unwrap();
     let new_id = moved[0].1.clone().expect("moved");
     assert_eq!(moved[1], ("1-1".to_owned(), None));
-    let entries: Vec<(String, Vec<(Vec<u8>, Vec<u8>)>)> =
+    let entries: Vec<(String, Fields)> =
         redis::cmd("XRANGE").arg(&stream).arg("-").arg("+").query(scratch.redis.connection()).unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].0, new_id);
