@@ -134,6 +134,11 @@ fn changes_need_the_token_and_a_request_from_the_consoles_own_page() {
     // The right token from another site's page: refused, whichever header gives it away.
     let evil = post(&[("Origin", "http://evil.example")], &form(&token)).expect(403);
     assert!(evil.body.contains("cross-site request refused: Origin `http://evil.example` is not this console"));
+    let scheme = post(&[("Origin", &format!("https://127.0.0.1:{}.evil.example", console.port))], &form(&token));
+    assert_eq!(scheme.status, 403, "only this Host, over http or https");
+    let behind_tls = format!("https://127.0.0.1:{}", console.port);
+    let dry = format!("stream={}&id={dead}&action=redrive-dry-run", encode(&stream));
+    assert_eq!(post(&[("Origin", &behind_tls)], &dry).status, 200, "this Host over https (a TLS proxy)");
     let evil = post(&[("Sec-Fetch-Site", "cross-site")], &form(&token)).expect(403);
     assert!(evil.body.contains("Sec-Fetch-Site is `cross-site`"), "{}", evil.body);
     let sibling = post(&[("Sec-Fetch-Site", "same-site"), ("Origin", &own)], &form(&token)).expect(403);

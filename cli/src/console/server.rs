@@ -421,7 +421,8 @@ impl Console {
         }
         if let Some(origin) = request.header("origin") {
             let host = request.header("host").unwrap_or("");
-            if origin != format!("http://{host}") {
+            // `https://` too: a console served beyond loopback sits behind a TLS proxy.
+            if origin != format!("http://{host}") && origin != format!("https://{host}") {
                 return refuse(format!("Origin `{origin}` is not this console's"));
             }
         }
