@@ -44,7 +44,7 @@ pub(crate) struct Connection {
 impl Connection {
     /// The settings from the environment, with the command line's URL and prefix over them; an
     /// error when there is no Redis URL at all.
-    fn settings(&self) -> Result<RedisSettings, CliError> {
+    pub(crate) fn settings(&self) -> Result<RedisSettings, CliError> {
         let mut settings = RedisSettings::from_env().map_err(|error| CliError::BusSettings(error.to_string()))?;
         if let Some(url) = &self.redis_url {
             settings.url = Some(url.as_str().into());

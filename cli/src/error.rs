@@ -103,6 +103,14 @@ pub(crate) enum CliError {
         /// What failed, and what Redis or the network said.
         message: String,
     },
+    /// `console` cannot start as asked: an address it must not or cannot listen on, a bad token.
+    #[cfg(feature = "redis")]
+    #[error("{0}")]
+    Console(String),
+    /// `console` could not open its port.
+    #[cfg(feature = "redis")]
+    #[error("{0}")]
+    ConsoleServer(String),
     /// A file or folder could not be written.
     #[error("cannot write `{}`: {source}", .path.display())]
     Write {
@@ -123,7 +131,8 @@ impl CliError {
             | CliError::BusSettings(_)
             | CliError::KeyField { .. }
             | CliError::WebhookUrl { .. }
-            | CliError::UnknownDeadLetter { .. } => USAGE,
+            | CliError::UnknownDeadLetter { .. }
+            | CliError::Console(_) => USAGE,
             _ => FAILURE,
         }
     }

@@ -9,6 +9,8 @@
 #[cfg(feature = "redis")]
 mod bus;
 mod commands;
+#[cfg(feature = "redis")]
+mod console;
 mod error;
 mod hex;
 mod lookup;
@@ -140,6 +142,21 @@ enum Command {
         #[command(flatten)]
         bus: BusArgs,
     },
+    /// Serve the operator console: topics, consumer groups, events and dead letters in a browser
+    #[cfg(feature = "redis")]
+    Console {
+        /// Where to listen, HOST:PORT; port 0 picks a free one
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8765")]
+        listen: String,
+        /// Allow listening on an address other than loopback
+        #[arg(long)]
+        allow_remote: bool,
+        /// Allow re-driving and deleting dead letters, with the token (printed at start, or $OPENEDX_EVENTS_CONSOLE_TOKEN)
+        #[arg(long)]
+        allow_changes: bool,
+        #[command(flatten)]
+        bus: BusArgs,
+    },
 }
 
 /// Where the event bus is: the bus commands' shared options.
@@ -218,6 +235,13 @@ fn run(command: Command) -> Result<(), CliError> {
         #[cfg(feature = "redis")]
         Command::DeadLetters { topic, json, redrive, ids, bus } => {
             bus::dead_letters(&bus.into(), &topic, json, redrive, &ids, &mut stdout, &mut stderr)
+        }
+        #[cfg(feature = "redis")]
+        Command::Console { listen, allow_remote, allow_changes, bus } => {
+            let options = console::ConsoleOptions { listen, allow_remote, allow_changes };
+            // The server's threads write audit lines to stderr: this one must not hold its lock.
+            drop((stdout, stderr));
+            console::console(&bus.into(), &options, &mut io::stderr())
         }
     }
 }

@@ -145,7 +145,7 @@ fn field_line(field: &FieldDescription) -> String {
 
 /// The data type inside a field's type: the record itself, or the elements of a list, the values
 /// of a map, the value of an option.
-fn record_in(ty: &'static FieldType) -> Option<&'static DataDescription> {
+pub(crate) fn record_in(ty: &'static FieldType) -> Option<&'static DataDescription> {
     match ty {
         FieldType::Record(data) => Some(data),
         FieldType::List(inner) | FieldType::Map(inner) | FieldType::Optional(inner) => record_in(inner),
@@ -155,7 +155,7 @@ fn record_in(ty: &'static FieldType) -> Option<&'static DataDescription> {
 
 /// A doc comment for a terminal: rustdoc's intra-doc links (`` [`path::NAME`] ``), which mean
 /// nothing there, become plain code (`` `NAME` ``); Markdown links are kept.
-fn plain_doc(doc: &str) -> String {
+pub(crate) fn plain_doc(doc: &str) -> String {
     let mut out = String::with_capacity(doc.len());
     let mut rest = doc;
     while let Some(start) = rest.find("[`") {

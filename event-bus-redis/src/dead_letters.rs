@@ -1,5 +1,5 @@
 //! Dead letters: what consumers moved aside to `{stream}-dead-letter`, listed and re-driven to
-//! their stream with their original bytes.
+//! their stream with their original bytes, or deleted.
 
 use openedx_events::event_bus::{ConsumeError, FIELD_NAMES, dead_letter_topic};
 use redis::{RedisError, Value};
@@ -21,6 +21,18 @@ pub struct DeadLetter {
     pub attempts: u64,
     /// Its id in the original stream.
     pub original_id: String,
+    /// The consumer group that gave up on it (empty when the dead letter does not say).
+    pub group: String,
+    /// The consumer, in that group, that moved it aside (empty when the dead letter does not say).
+    pub consumer: String,
+}
+
+impl DeadLetter {
+    /// Reads a dead letter from an entry of a dead-letter stream: the original message's fields,
+    /// and the `error`, `attempts`, `original_id`, `group` and `consumer` the consumer added.
+    pub fn from_entry(entry: StreamEntry) -> DeadLetter {
+        into_dead_letter(entry)
+    }
 }
 
 /// The dead letters of `topic` (without the prefix), oldest first.
@@ -58,6 +70,88 @@ pub fn redrive(settings: &RedisSettings, topic: &str, ids: Option<&[String]>) ->
     Ok(count)
 }
 
+/// Moves one dead letter back, in one step on the server: reads its entry, keeps the original
+/// message's fields (`ARGV[3..]` are their names) byte for byte, deletes it from the dead-letter
+/// stream and adds the fields to the stream. Returns the new entry's id, or nil when there was no
+/// such dead letter. Being one script, two re-drives of one dead letter cannot both copy it.
+const REDRIVE_ONE: &str = r"
+local entries = redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1])
+if #entries == 0 then return false end
+local wanted = {}
+for i = 3, #ARGV do wanted[ARGV[i]] = true end
+local fields, keep = entries[1][2], {}
+for i = 1, #fields, 2 do
+  if wanted[fields[i]] then
+    keep[#keep + 1] = fields[i]
+    keep[#keep + 1] = fields[i + 1]
+  end
+end
+redis.call('XDEL', KEYS[2], ARGV[1])
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', unpack(keep))
+";
+
+/// The dead letters of `topic` with these ids, each with what its entry holds, or `None` when
+/// the dead-letter stream has no entry with that id (bad id, or already re-driven or deleted).
+/// Reads one entry per id, never the whole stream.
+pub fn dead_letters_by_id(
+    settings: &RedisSettings,
+    topic: &str,
+    ids: &[String],
+) -> Result<Vec<(String, Option<DeadLetter>)>, ConsumeError> {
+    let client = client(settings).map_err(ConsumeError::NotConfigured)?;
+    let mut connection = connect(&client, COMMAND_TIMEOUT).map_err(backend)?;
+    let stream = dead_letter_topic(&settings.full_topic(topic));
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        let reply: Value = redis::cmd("XRANGE").arg(&stream).arg(id).arg(id).query(&mut connection).map_err(backend)?;
+        found.push((id.clone(), entries_of(reply).into_iter().next().map(into_dead_letter)));
+    }
+    Ok(found)
+}
+
+/// Re-drives the dead letters of `topic` with these ids: each is moved back to the topic's
+/// stream with the original message's fields, byte for byte (never decoded and encoded again),
+/// and removed from the dead-letter stream, atomically (one server-side script per dead letter).
+/// Returns, for each id, the new entry's id in the stream, or `None` when there was no such dead
+/// letter.
+pub fn redrive_ids(
+    settings: &RedisSettings,
+    topic: &str,
+    ids: &[String],
+) -> Result<Vec<(String, Option<String>)>, ConsumeError> {
+    let client = client(settings).map_err(ConsumeError::NotConfigured)?;
+    let mut connection = connect(&client, COMMAND_TIMEOUT).map_err(backend)?;
+    let stream = settings.full_topic(topic);
+    let dead_letter_stream = dead_letter_topic(&stream);
+    let mut moved = Vec::with_capacity(ids.len());
+    for id in ids {
+        let mut command = redis::cmd("EVAL");
+        command.arg(REDRIVE_ONE).arg(2).arg(&stream).arg(&dead_letter_stream).arg(id).arg(settings.stream_max_len);
+        command.arg(&FIELD_NAMES[..]);
+        let new_id: Option<String> = command.query(&mut connection).map_err(backend)?;
+        moved.push((id.clone(), new_id));
+    }
+    Ok(moved)
+}
+
+/// Deletes the dead letters of `topic` with these ids from its dead-letter stream. Returns, for
+/// each id, whether there was such a dead letter.
+pub fn delete_dead_letters(
+    settings: &RedisSettings,
+    topic: &str,
+    ids: &[String],
+) -> Result<Vec<(String, bool)>, ConsumeError> {
+    let client = client(settings).map_err(ConsumeError::NotConfigured)?;
+    let mut connection = connect(&client, COMMAND_TIMEOUT).map_err(backend)?;
+    let stream = dead_letter_topic(&settings.full_topic(topic));
+    let mut deleted = Vec::with_capacity(ids.len());
+    for id in ids {
+        let count: u64 = redis::cmd("XDEL").arg(&stream).arg(id).query(&mut connection).map_err(backend)?;
+        deleted.push((id.clone(), count > 0));
+    }
+    Ok(deleted)
+}
+
 fn backend(error: RedisError) -> ConsumeError {
     ConsumeError::backend(is_retryable(&error), error)
 }
@@ -70,6 +164,8 @@ fn into_dead_letter(entry: StreamEntry) -> DeadLetter {
         error: text("error").unwrap_or_default(),
         attempts: text("attempts").and_then(|a| a.parse().ok()).unwrap_or(0),
         original_id: text("original_id").unwrap_or_default(),
+        group: text("group").unwrap_or_default(),
+        consumer: text("consumer").unwrap_or_default(),
         fields: entry
             .fields
             .iter()

@@ -65,7 +65,9 @@ use redis::{Client, Connection, ErrorKind, RedisError, RedisResult, RetryMethod}
 #[cfg(feature = "tokio")]
 pub use crate::async_consumer::AsyncRedisConsumer;
 pub use crate::consumer::{ConsumerStats, RedisConsumer, RedisConsumerBuilder, StartFrom};
-pub use crate::dead_letters::{DeadLetter, dead_letters, redrive};
+pub use crate::dead_letters::{
+    DeadLetter, dead_letters, dead_letters_by_id, delete_dead_letters, redrive, redrive_ids,
+};
 pub use crate::producer::RedisProducer;
 pub use crate::reply::StreamEntry;
 pub use crate::settings::{ENV_VARS, RedisSettings, RedisUrl, redact_url};

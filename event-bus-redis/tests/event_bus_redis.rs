@@ -12,6 +12,9 @@ use openedx_events_redis::{RedisConsumer, RedisProducer, RedisSettings, StartFro
 use openedx_events_test_support::RedisScratch;
 use serde_json::json;
 
+/// A stream entry's fields, in order.
+type Fields = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// A test's corner of the shared Redis and its settings: claims after 500 ms.
 struct Scratch {
     settings: RedisSettings,
@@ -167,4 +170,69 @@ fn a_consumer_stops_on_shutdown_and_resumes_where_its_group_left_off() {
         }
     }
     assert_eq!(handled, 3);
+}
+
+#[test]
+fn selected_dead_letters_are_read_redriven_byte_for_byte_and_deleted() {
+    let mut scratch = Scratch::new("dead-letters-by-id");
+    let stream = scratch.redis.stream("courses");
+    let dead_letter_stream = format!("{stream}-dead-letter");
+    // Two dead letters as a consumer writes them: the original fields (one not UTF-8), then the
+    // consumer's own.
+    let mut ids = Vec::new();
+    for n in 0..2u8 {
+        let id: String = redis::cmd("XADD")
+            .arg(&dead_letter_stream)
+            .arg("*")
+            .arg("type")
+            .arg("org.openedx.content_authoring.redis_bus.published.v1")
+            .arg("event_data")
+            .arg(&[0xff, n][..])
+            .arg("error")
+            .arg("1 of 1 receivers failed: r: boom")
+            .arg("attempts")
+            .arg(3)
+            .arg("original_id")
+            .arg(format!("{n}-1"))
+            .arg("group")
+            .arg("g")
+            .arg("consumer")
+            .arg("c")
+            .query(scratch.redis.connection())
+            .unwrap();
+        ids.push(id);
+    }
+    let wanted = vec![ids[1].clone(), "1-1".to_owned()];
+
+    let found = openedx_events_redis::dead_letters_by_id(&scratch.settings, "courses", &wanted).unwrap();
+    assert_eq!(found.len(), 2);
+    let letter = found[0].1.as_ref().expect("the first is there");
+    assert_eq!((letter.id.as_str(), letter.original_id.as_str(), letter.attempts), (ids[1].as_str(), "1-1", 3));
+    assert_eq!((letter.group.as_str(), letter.consumer.as_str()), ("g", "c"));
+    assert_eq!(letter.fields.len(), 2, "only the original fields");
+    assert_eq!(found[1], ("1-1".to_owned(), None), "no such dead letter");
+
+    let moved = openedx_events_redis::redrive_ids(&scratch.settings, "courses", &wanted).unwrap();
+    let new_id = moved[0].1.clone().expect("moved");
+    assert_eq!(moved[1], ("1-1".to_owned(), None));
+    let entries: Vec<(String, Fields)> =
+        redis::cmd("XRANGE").arg(&stream).arg("-").arg("+").query(scratch.redis.connection()).unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].0, new_id);
+    assert_eq!(
+        entries[0].1,
+        [
+            (b"type".to_vec(), b"org.openedx.content_authoring.redis_bus.published.v1".to_vec()),
+            (b"event_data".to_vec(), vec![0xff, 1])
+        ],
+        "the original fields, byte for byte, without the consumer's"
+    );
+    assert_eq!(scratch.redis.stream_len(&dead_letter_stream), 1);
+    // Re-driving it again finds nothing: it cannot be copied twice.
+    assert_eq!(openedx_events_redis::redrive_ids(&scratch.settings, "courses", &ids[1..]).unwrap()[0].1, None);
+    assert_eq!(scratch.redis.stream_len(&stream), 1);
+
+    let deleted = openedx_events_redis::delete_dead_letters(&scratch.settings, "courses", &ids).unwrap();
+    assert_eq!(deleted, [(ids[0].clone(), true), (ids[1].clone(), false)]);
+    assert_eq!(scratch.redis.stream_len(&dead_letter_stream), 0);
 }
