@@ -49,6 +49,10 @@ pub struct RedisConsumer {
     /// Where the fast connection goes; `None` for URLs it does not speak.
     fast_target: Option<Target>,
     fast: Option<FastConnection>,
+    /// An acknowledgement that goes out with the next read, in one round trip (only while
+    /// consuming indefinitely, on the fast connection).
+    deferred_ack: Option<redis::Cmd>,
+    defer_acks: bool,
     protocol: Protocol,
     shutdown: ShutdownHandle,
     before_acknowledge: Option<BeforeAcknowledge>,
@@ -153,6 +157,8 @@ impl RedisConsumerBuilder {
             connection: None,
             fast_target,
             fast: None,
+            deferred_ack: None,
+            defer_acks: false,
             protocol,
             shutdown: ShutdownHandle::default(),
             before_acknowledge,
@@ -222,16 +228,40 @@ impl RedisConsumer {
         Ok(self.fast.as_mut())
     }
 
-    /// Drops both connections, after an error: the next round starts afresh.
+    /// Drops both connections, after an error: the next round starts afresh. A deferred
+    /// acknowledgement is lost with them; its messages stay pending to this consumer, which
+    /// takes them back first (at least once).
     fn disconnect(&mut self) {
         self.connection = None;
         self.fast = None;
+        self.deferred_ack = None;
+    }
+
+    /// Sends a deferred acknowledgement now.
+    fn flush_ack(&mut self) -> RedisResult<()> {
+        if let Some(acknowledge) = self.deferred_ack.take()
+            && let Some(fast) = self.fast()?
+        {
+            fast.request(&acknowledge)?;
+        }
+        Ok(())
     }
 
     /// One round: sets the group up if needed, takes back pending messages if it is time, else
     /// reads a batch of new ones (waiting up to a second); dispatches, dead-letters and
     /// acknowledges them. Returns how many messages it handled.
     pub fn poll(&mut self) -> RedisResult<usize> {
+        let handled = self.round()?;
+        self.flush_ack()?;
+        Ok(handled)
+    }
+
+    /// [`poll`](Self::poll), leaving the acknowledgement to go out with the next read when
+    /// consuming indefinitely.
+    fn round(&mut self) -> RedisResult<usize> {
+        if self.protocol.group_setup().is_some() || self.protocol.recovery_due() {
+            self.flush_ack()?;
+        }
         if let Some((create, move_to)) = self.protocol.group_setup() {
             match self.run(&create) {
                 Ok(_) => {}
@@ -252,9 +282,13 @@ impl RedisConsumer {
             self.protocol.recovery_done();
         }
         let read = self.protocol.read();
+        let deferred = self.deferred_ack.take();
         match self.fast()? {
             Some(fast) => {
-                let reply = fast.request(&read)?;
+                let reply = match deferred {
+                    Some(acknowledge) => fast.request_two(&acknowledge, &read)?.1,
+                    None => fast.request(&read)?,
+                };
                 let entries = read_entries(&reply.frame, &reply.bytes);
                 let handled = entries.len();
                 self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
@@ -336,9 +370,13 @@ impl RedisConsumer {
             if let Some(hook) = &mut self.before_acknowledge {
                 hook();
             }
-            match self.fast()? {
-                Some(fast) => drop(fast.request(&acknowledge)?),
-                None => drop(self.run(&acknowledge)?),
+            if self.defer_acks && self.fast_target.is_some() {
+                self.deferred_ack = Some(acknowledge);
+            } else {
+                match self.fast()? {
+                    Some(fast) => drop(fast.request(&acknowledge)?),
+                    None => drop(self.run(&acknowledge)?),
+                }
             }
         }
         Ok(())
@@ -352,8 +390,9 @@ impl EventBusConsumer for RedisConsumer {
     fn consume_indefinitely(&mut self) -> Result<(), ConsumeError> {
         let protocol = &self.protocol;
         tracing::info!(stream = %protocol.full_topic, group = %protocol.group, consumer = %protocol.consumer, "consuming");
+        self.defer_acks = true;
         while !self.shutdown.is_shutdown() {
-            match self.poll() {
+            match self.round() {
                 Ok(_) => self.protocol.succeeded(),
                 Err(error) => {
                     self.disconnect();
@@ -366,6 +405,11 @@ impl EventBusConsumer for RedisConsumer {
                     }
                 }
             }
+        }
+        self.defer_acks = false;
+        if let Err(error) = self.flush_ack() {
+            // What it covered stays pending, and is taken back by whoever consumes next.
+            tracing::warn!(stream = %self.protocol.full_topic, "the last acknowledgement failed: {error}");
         }
         tracing::info!(stream = %self.protocol.full_topic, stats = ?self.protocol.stats, "consumer stopped");
         Ok(())

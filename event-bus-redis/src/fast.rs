@@ -118,6 +118,23 @@ impl FastConnection {
     /// Sends a command and reads its reply.
     pub(crate) fn request(&mut self, command: &redis::Cmd) -> RedisResult<Reply> {
         self.stream.write_all(&command.get_packed_command())?;
+        self.reply()
+    }
+
+    /// Sends two commands in one write and reads both replies: an acknowledgement and the next
+    /// read, for one round trip a batch.
+    pub(crate) fn request_two(&mut self, first: &redis::Cmd, second: &redis::Cmd) -> RedisResult<(Reply, Reply)> {
+        let mut packed = first.get_packed_command();
+        packed.extend_from_slice(&second.get_packed_command());
+        self.stream.write_all(&packed)?;
+        let first = self.reply();
+        // The second reply is read even when the first is an error, so that the connection
+        // stays in step.
+        let second = self.reply()?;
+        Ok((first?, second))
+    }
+
+    fn reply(&mut self) -> RedisResult<Reply> {
         loop {
             if let Some(reply) = take_reply(&mut self.buffer)? {
                 return reply.checked();
@@ -168,8 +185,13 @@ impl AsyncFastConnection {
 
     /// Sends a command and reads its reply, within the read timeout.
     pub(crate) async fn request(&mut self, command: &redis::Cmd) -> RedisResult<Reply> {
-        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        use tokio::io::AsyncWriteExt as _;
         self.stream.write_all(&command.get_packed_command()).await?;
+        self.reply().await
+    }
+
+    async fn reply(&mut self) -> RedisResult<Reply> {
+        use tokio::io::AsyncReadExt as _;
         let deadline = tokio::time::Instant::now() + self.read_timeout;
         loop {
             if let Some(reply) = take_reply(&mut self.buffer)? {
