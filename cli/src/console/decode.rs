@@ -39,7 +39,7 @@ pub(crate) fn decode(entry: &Entry) -> Decoded {
     let metadata_json = serde_json::from_str(&metadata.to_json()).ok();
     let data = match signal {
         None => Err(format!("no event of type `{event_type}` in this program's catalog; shown raw")),
-        Some(signal) => signal.avro_to_json(&bytes).map_err(|error| format!("the data does not decode: {error}")),
+        Some(signal) => signal.avro_to_json(bytes).map_err(|error| format!("the data does not decode: {error}")),
     };
     Decoded { event_type, metadata: metadata_json, data, signal }
 }
