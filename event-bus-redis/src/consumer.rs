@@ -53,6 +53,9 @@ pub struct RedisConsumer {
     /// consuming indefinitely, on the fast connection).
     deferred_ack: Option<redis::Cmd>,
     defer_acks: bool,
+    /// A read of the next batch sent while this one is dispatched, its reply not read yet
+    /// (only while consuming indefinitely); `Some(true)` when an acknowledgement went before it.
+    read_ahead: Option<bool>,
     protocol: Protocol,
     shutdown: ShutdownHandle,
     before_acknowledge: Option<BeforeAcknowledge>,
@@ -159,6 +162,7 @@ impl RedisConsumerBuilder {
             fast: None,
             deferred_ack: None,
             defer_acks: false,
+            read_ahead: None,
             protocol,
             shutdown: ShutdownHandle::default(),
             before_acknowledge,
@@ -235,6 +239,24 @@ impl RedisConsumer {
         self.connection = None;
         self.fast = None;
         self.deferred_ack = None;
+        self.read_ahead = None;
+    }
+
+    /// Reads the replies of a read sent ahead, when no more batches are wanted (shutting down).
+    /// What it read stays pending to this consumer: a consumer of the same name takes it back
+    /// first thing when it starts, others once it has been idle for `claim_idle_time`.
+    fn finish_read_ahead(&mut self) -> RedisResult<()> {
+        let Some(ack_first) = self.read_ahead.take() else { return Ok(()) };
+        let Some(fast) = self.fast.as_mut() else { return Ok(()) };
+        if ack_first {
+            fast.receive()?;
+        }
+        let reply = fast.receive()?;
+        let left = read_entries(&reply.frame, &reply.bytes).len();
+        if left > 0 {
+            tracing::debug!(stream = %self.protocol.full_topic, left, "messages read ahead stay pending to this consumer");
+        }
+        Ok(())
     }
 
     /// Sends a deferred acknowledgement now.
@@ -259,6 +281,9 @@ impl RedisConsumer {
     /// [`poll`](Self::poll), leaving the acknowledgement to go out with the next read when
     /// consuming indefinitely.
     fn round(&mut self) -> RedisResult<usize> {
+        if let Some(ack_first) = self.read_ahead.take() {
+            return self.read_ahead_round(ack_first);
+        }
         if self.protocol.group_setup().is_some() || self.protocol.recovery_due() {
             self.flush_ack()?;
         }
@@ -291,6 +316,12 @@ impl RedisConsumer {
                 };
                 let entries = read_entries(&reply.frame, &reply.bytes);
                 let handled = entries.len();
+                if self.reads_ahead(handled)
+                    && let Some(fast) = self.fast.as_mut()
+                {
+                    fast.send(&[&self.protocol.read_ahead()])?;
+                    self.read_ahead = Some(false);
+                }
                 self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
                 Ok(handled)
             }
@@ -301,6 +332,44 @@ impl RedisConsumer {
                 Ok(handled)
             }
         }
+    }
+
+    /// Whether to ask for the next batch before dispatching one of `entries` messages: only
+    /// while consuming indefinitely, on the fast connection, with the stream busy. Redis then
+    /// reads the next batch (about half of consuming's cost) on its own core meanwhile.
+    fn reads_ahead(&self, entries: usize) -> bool {
+        self.defer_acks && !self.shutdown.is_shutdown() && self.protocol.worth_reading_ahead(entries)
+    }
+
+    /// A round whose read went out ahead, during the last one: its reply is read, and the
+    /// last round's acknowledgement goes out with the next read ahead (or with the next
+    /// waiting read, when the stream has run dry).
+    fn read_ahead_round(&mut self, ack_first: bool) -> RedisResult<usize> {
+        let Some(fast) = self.fast.as_mut() else {
+            return Err(RedisError::from((ErrorKind::Client, "no connection for the read ahead")));
+        };
+        if ack_first {
+            fast.receive()?;
+        }
+        let reply = fast.receive()?;
+        let entries = read_entries(&reply.frame, &reply.bytes);
+        let handled = entries.len();
+        if self.reads_ahead(handled) {
+            let read = self.protocol.read_ahead();
+            let Some(fast) = self.fast.as_mut() else { return Ok(0) };
+            match self.deferred_ack.take() {
+                Some(acknowledge) => {
+                    fast.send(&[&acknowledge, &read])?;
+                    self.read_ahead = Some(true);
+                }
+                None => {
+                    fast.send(&[&read])?;
+                    self.read_ahead = Some(false);
+                }
+            }
+        }
+        self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
+        Ok(handled)
     }
 
     /// Takes back this consumer's own pending messages and those idle too long elsewhere;
@@ -407,7 +476,7 @@ impl EventBusConsumer for RedisConsumer {
             }
         }
         self.defer_acks = false;
-        if let Err(error) = self.flush_ack() {
+        if let Err(error) = self.finish_read_ahead().and_then(|()| self.flush_ack()) {
             // What it covered stays pending, and is taken back by whoever consumes next.
             tracing::warn!(stream = %self.protocol.full_topic, "the last acknowledgement failed: {error}");
         }
