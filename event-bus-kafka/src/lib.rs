@@ -3,12 +3,17 @@
 //! be dispatched is moved to `{topic}-dead-letter`, never dropped.
 #![forbid(unsafe_code)]
 
+mod admin;
+mod consumer;
+mod decode;
 mod framing;
 mod producer;
 mod registry;
 mod settings;
 mod wire;
 
+pub use crate::admin::{TopicError, create_topic};
+pub use crate::consumer::{ConsumerStats, KafkaConsumer, KafkaConsumerBuilder, StartFrom};
 pub use crate::framing::{FramingError, HEADER_LEN, MAGIC_BYTE, frame, frame_into, unframe};
 pub use crate::producer::KafkaProducer;
 pub use crate::registry::{RegistryError, SchemaRegistry};

@@ -252,6 +252,50 @@ impl KafkaProducer {
     }
 }
 
+/// A plain producer for copies (dead letters, re-drive), with the settings' connection
+/// properties and idempotence.
+pub(crate) fn raw_producer(settings: &KafkaSettings) -> Result<ThreadedProducer<DeliveryContext>, String> {
+    let mut config = ClientConfig::new();
+    config.set("enable.idempotence", "true");
+    config.set("message.timeout.ms", settings.delivery_timeout.as_millis().to_string());
+    for (name, value) in settings.common_properties()? {
+        config.set(name, value);
+    }
+    config.create_with_context(DeliveryContext).map_err(|e| format!("the Kafka producer cannot be created: {e}"))
+}
+
+/// Produces one message and waits for its delivery report: where it landed.
+pub(crate) fn send_and_wait(
+    producer: &ThreadedProducer<DeliveryContext>,
+    topic: &str,
+    key: Option<&[u8]>,
+    payload: Option<&[u8]>,
+    headers: OwnedHeaders,
+    timeout: Duration,
+) -> Result<(i32, i64), KafkaError> {
+    let (report, waiting) = sync_channel(1);
+    let mut record = BaseRecord::with_opaque_to(topic, Box::new(report)).headers(headers);
+    if let Some(key) = key {
+        record = record.key(key);
+    }
+    if let Some(payload) = payload {
+        record = record.payload(payload);
+    }
+    loop {
+        match producer.send(record) {
+            Ok(()) => break,
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                record = back;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err((error, _)) => return Err(error),
+        }
+    }
+    waiting
+        .recv_timeout(timeout + Duration::from_secs(5))
+        .unwrap_or(Err(KafkaError::MessageProduction(RDKafkaErrorCode::MessageTimedOut)))
+}
+
 /// The key's bytes: the key as Avro of its type, framed with the key schema's id.
 pub(crate) fn key_bytes(schema_id: u32, key: &EventKey) -> Vec<u8> {
     let avro = key.to_avro();
