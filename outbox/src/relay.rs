@@ -14,10 +14,6 @@ use crate::OutboxError;
 use crate::row::{PendingRow, PreparedRow};
 use crate::status::{publish_metrics, status};
 
-/// The first half of every topic's advisory lock key (`'OEOB'`), so the relay's locks do not
-/// meet other programs' ones.
-const LOCK_CLASS: i32 = 0x4f45_4f42;
-
 /// How a [`Relay`] works; see each setter of [`RelayBuilder`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -384,7 +380,7 @@ impl Relay {
             if self.led.contains(&topic) {
                 continue;
             }
-            let taken: bool = sqlx::query_scalar(TRY_LOCK).bind(LOCK_CLASS).bind(&topic).fetch_one(&mut *locks).await?;
+            let taken: bool = sqlx::query_scalar(TRY_LOCK).bind(&topic).fetch_one(&mut *locks).await?;
             if taken {
                 tracing::info!(topic = %topic, "this relay now leads the topic");
                 self.led.push(topic);
@@ -426,7 +422,10 @@ const FETCH: &str = "SELECT id, topic, event_type, event_key_field, event_key, e
 const TOPICS: &str =
     "SELECT DISTINCT topic FROM openedx_events_outbox WHERE NOT parked AND published_at IS NULL ORDER BY topic";
 
-const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1, hashtext($2))";
+/// A topic's lock: the table's oid (so outboxes in other schemas do not share leaders) and the
+/// topic's hash.
+const TRY_LOCK: &str = "SELECT pg_try_advisory_lock( \
+     ((('openedx_events_outbox'::regclass)::oid::int8 % 2147483647)::int4), hashtext($1))";
 
 const DELETE: &str = "DELETE FROM openedx_events_outbox WHERE id = ANY($1)";
 
