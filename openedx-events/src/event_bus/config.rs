@@ -19,6 +19,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use super::mode::ProducerMode;
 use crate::data::{DataDescription, FieldType};
 use crate::registry::{get_signal_by_type, similar_event_types};
 use crate::signal::AnySignal;
@@ -190,6 +191,14 @@ pub enum ConfigError {
         /// The type it names, as a Rust user writes it.
         ty: String,
     },
+    /// An event's `mode` is not a producer mode.
+    #[error("`{event_type}`: mode {value} is not a producer mode; expected `on-commit`, `outbox` or `immediate`")]
+    InvalidMode {
+        /// The event type.
+        event_type: String,
+        /// The configured value, as JSON.
+        value: String,
+    },
     /// An environment setting does not parse.
     #[error("setting `{name}` has an invalid value {value:?}{}", .expected.map(|e| format!("; expected {e}")).unwrap_or_default())]
     InvalidSetting {
@@ -226,9 +235,17 @@ pub struct TopicConfig {
 
 /// A validated producer configuration: every event type is a signal of this program, every topic
 /// has a key field that resolves through the payload and an `enabled` flag.
+///
+/// Each event also has a [production mode](ProducerMode): its own `mode` (a string beside its
+/// topics, `{"mode": "outbox", "topic-a": {...}}`), or else the configuration's default
+/// ([`with_default_mode`](Self::with_default_mode), `EVENT_BUS_PRODUCER_MODE` in
+/// [`from_env`](Self::from_env)), which is `on-commit` unless set.
 #[derive(Clone)]
 pub struct ProducerConfig {
     events: Vec<(&'static dyn AnySignal, Vec<TopicConfig>)>,
+    /// Each event's own mode, in `events`' order.
+    modes: Vec<Option<ProducerMode>>,
+    default_mode: ProducerMode,
 }
 
 impl fmt::Debug for ProducerConfig {
@@ -242,6 +259,7 @@ impl ProducerConfig {
     pub fn from_value(value: &Value) -> Result<ProducerConfig, ConfigErrors> {
         let mut errors = Vec::new();
         let mut events = Vec::new();
+        let mut modes = Vec::new();
         let Some(by_type) = value.as_object() else {
             return Err(ConfigError::NotAnObject { at: "the top level".to_owned() }.into());
         };
@@ -258,15 +276,31 @@ impl ProducerConfig {
                 continue;
             };
             let mut routes = Vec::new();
+            let mut mode = None;
             for (topic, config) in topics {
+                if topic == "mode" && !config.is_object() {
+                    match config.as_str().map(str::parse::<ProducerMode>) {
+                        Some(Ok(parsed)) => mode = Some(parsed),
+                        _ => errors.push(ConfigError::InvalidMode {
+                            event_type: event_type.clone(),
+                            value: config.to_string(),
+                        }),
+                    }
+                    continue;
+                }
                 match topic_config(signal, topic, config) {
                     Ok(route) => routes.push(route),
                     Err(mut problems) => errors.append(&mut problems),
                 }
             }
             events.push((signal, routes));
+            modes.push(mode);
         }
-        if errors.is_empty() { Ok(ProducerConfig { events }) } else { Err(ConfigErrors(errors)) }
+        if errors.is_empty() {
+            Ok(ProducerConfig { events, modes, default_mode: ProducerMode::default() })
+        } else {
+            Err(ConfigErrors(errors))
+        }
     }
 
     /// Parses and validates the JSON form (what `EVENT_BUS_PRODUCER_CONFIG` holds).
@@ -282,12 +316,47 @@ impl ProducerConfig {
     }
 
     /// The configuration in the `EVENT_BUS_PRODUCER_CONFIG` environment variable, `None` when it is
-    /// unset.
+    /// unset, with `EVENT_BUS_PRODUCER_MODE` (when set) as its default mode.
     pub fn from_env() -> Result<Option<ProducerConfig>, ConfigErrors> {
-        match std::env::var("EVENT_BUS_PRODUCER_CONFIG") {
+        let mode = ProducerMode::from_env();
+        let config = match std::env::var("EVENT_BUS_PRODUCER_CONFIG") {
             Ok(json) if !json.trim().is_empty() => ProducerConfig::from_json(&json).map(Some),
             _ => Ok(None),
+        };
+        match (config, mode) {
+            (Ok(config), Ok(mode)) => Ok(config.map(|config| match mode {
+                Some(mode) => config.with_default_mode(mode),
+                None => config,
+            })),
+            (Ok(_), Err(errors)) | (Err(errors), Ok(_)) => Err(errors),
+            (Err(errors), Err(more)) => {
+                let mut all = errors.into_vec();
+                all.extend(more.into_vec());
+                Err(ConfigErrors(all))
+            }
         }
+    }
+
+    /// The configuration with this mode for the events that set none (upstream's
+    /// `EVENT_BUS_PRODUCER_MODE`).
+    pub fn with_default_mode(mut self, mode: ProducerMode) -> Self {
+        self.default_mode = mode;
+        self
+    }
+
+    /// The mode of events that set none.
+    pub fn default_mode(&self) -> ProducerMode {
+        self.default_mode
+    }
+
+    /// The mode of one event type: its own, or the default.
+    pub fn mode(&self, event_type: &str) -> ProducerMode {
+        self.events
+            .iter()
+            .zip(&self.modes)
+            .find(|((signal, _), _)| signal.event_type() == event_type)
+            .and_then(|(_, mode)| *mode)
+            .unwrap_or(self.default_mode)
     }
 
     /// Each configured signal with its topics (enabled or not).

@@ -35,6 +35,13 @@ pub enum ProduceError {
         /// How many messages the queue holds.
         capacity: usize,
     },
+    /// The event's mode is `outbox`, but it was sent outside a transaction (not through the
+    /// outbox), so there is no outbox row to write; it was logged, and not produced.
+    #[error("`{event_type}` is produced through the outbox, but was sent outside a transaction")]
+    OutsideTransaction {
+        /// The event type.
+        event_type: String,
+    },
     /// Several topics failed.
     #[error("{} topics failed: {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<ProduceError>),
@@ -58,7 +65,7 @@ impl ProduceError {
         match self {
             ProduceError::Backend { retryable, .. } => *retryable,
             ProduceError::QueueFull { .. } => true,
-            ProduceError::NotConfigured(_) | ProduceError::Codec(_) => false,
+            ProduceError::NotConfigured(_) | ProduceError::Codec(_) | ProduceError::OutsideTransaction { .. } => false,
             ProduceError::Several(all) => all.iter().any(ProduceError::is_retryable),
         }
     }

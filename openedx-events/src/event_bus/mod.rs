@@ -5,7 +5,7 @@
 //!   [`OutgoingMessage`] is what a producer is handed. The backends are crates of their own
 //!   (`openedx-events-redis`), so that this crate knows none of them.
 //! - [`ProducerConfig`] is `EVENT_BUS_PRODUCER_CONFIG`; [`start_producing`] makes `send_event`
-//!   produce configured events.
+//!   produce configured events, when their [`ProducerMode`] says (`EVENT_BUS_PRODUCER_MODE`).
 //! - The message's metadata travels as [header values](MetadataHeader), the same on every
 //!   backend; [`deliver`] dispatches a received message and judges the outcome, and
 //!   [`deliver_with_retries`] retries it by a [`RetryPolicy`]; what cannot be dispatched goes to
@@ -18,6 +18,7 @@ mod delivery;
 mod error;
 mod memory;
 mod message;
+mod mode;
 mod producing;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ pub use message::{
     FIELD_NAMES, MetadataHeader, UnusableMessage, header_values, message_fields, metadata_from_headers,
     parse_message_fields,
 };
+pub use mode::{CaptureOutgoing, CapturedMessage, ProducerMode, UnknownMode, capture_outgoing};
 pub use producing::{PRODUCER_RECEIVER_NAME, ProducingGuard, start_producing};
 
 use crate::metadata::EventsMetadata;

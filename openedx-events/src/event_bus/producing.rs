@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::config::ProducerConfig;
+use super::mode::{CapturedMessage, ProducerMode, try_capture};
 use super::{EventBusProducer, OutgoingMessage, ProduceError};
 use crate::receiver::{ErasedReceiverFn, ReceiverId};
 use crate::signal::AnySignal;
@@ -41,7 +42,10 @@ impl Drop for ProducingGuard {
 
 /// Connects a producing receiver to every signal of the configuration that has an enabled
 /// topic. For each event it sends (and did not receive from the bus), the receiver encodes the
-/// data once and produces it to each enabled topic. A failure is returned in that receiver's
+/// data once and produces it to each enabled topic, as the event's [mode](ProducerMode) says:
+/// at once (`immediate`, and `on-commit` outside a transaction), or handed to the transaction's
+/// [capture](super::capture_outgoing) (`on-commit` and `outbox` inside one); an `outbox` event
+/// sent outside a transaction fails with [`ProduceError::OutsideTransaction`]. A failure is returned in that receiver's
 /// `ReceiverResponse` and logged with the event's metadata and data as JSON, so it can be
 /// produced again by hand.
 pub fn start_producing(config: &ProducerConfig, producer: Arc<dyn EventBusProducer>) -> ProducingGuard {
@@ -56,6 +60,7 @@ pub fn start_producing(config: &ProducerConfig, producer: Arc<dyn EventBusProduc
             continue;
         }
         let producer = Arc::clone(&producer);
+        let mode = config.mode(signal.event_type());
         let receiver: ErasedReceiverFn = Arc::new(move |data, metadata| {
             if metadata.from_event_bus() {
                 tracing::debug!(
@@ -70,7 +75,15 @@ pub fn start_producing(config: &ProducerConfig, producer: Arc<dyn EventBusProduc
                 let event_key = signal.event_key(data, key_field);
                 let message = OutgoingMessage::new(signal, topic, Some(key_field), &event_data, metadata)
                     .with_key(event_key.as_ref());
-                if let Err(error) = producer.send(&message) {
+                let result = match mode {
+                    ProducerMode::Immediate => producer.send(&message),
+                    _ if try_capture(|| CapturedMessage::of(&message, mode)) => Ok(()),
+                    ProducerMode::Outbox => {
+                        Err(ProduceError::OutsideTransaction { event_type: signal.event_type().to_owned() })
+                    }
+                    _ => producer.send(&message),
+                };
+                if let Err(error) = result {
                     let data_json = signal.data_to_json(data).map(|d| d.to_string()).unwrap_or_default();
                     tracing::error!(
                         event_type = signal.event_type(),
