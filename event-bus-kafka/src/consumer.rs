@@ -471,7 +471,8 @@ impl KafkaConsumer {
         let incoming = Incoming::of(&message);
         match self.parts.handle(&incoming) {
             Outcome::Done => {
-                self.consumer.store_offset(incoming.topic, incoming.partition, incoming.offset + 1)?;
+                // librdkafka stores `offset + 1`, the next one to read.
+                self.consumer.store_offset(incoming.topic, incoming.partition, incoming.offset)?;
             }
             Outcome::Left => {}
             Outcome::Rewind(reason) => {
