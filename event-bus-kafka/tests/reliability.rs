@@ -63,7 +63,7 @@ fn poison_is_dead_lettered_and_later_messages_flow() {
 
     let mut consumer = KafkaConsumer::builder(scratch.settings.clone())
         .topic("poison")
-        .group_id("poison")
+        .group_id(scratch.group("poison"))
         .start(StartFrom::Beginning)
         .retry(FAST_RETRY)
         .property("session.timeout.ms", "6000")
@@ -110,7 +110,9 @@ fn poison_is_dead_lettered_and_later_messages_flow() {
 #[ignore = "a helper: run in a child process by a_killed_consumer_loses_nothing"]
 fn child_consumer() {
     let prefix = std::env::var("KAFKA_TEST_CHILD_PREFIX").expect("run by a_killed_consumer_loses_nothing");
-    let settings = Scratch::new("child").settings.with_topic_prefix(prefix);
+    let mut scratch = Scratch::new("child");
+    scratch.settings = scratch.settings.with_topic_prefix(prefix);
+    let settings = scratch.settings.clone();
     KAFKA_PUBLISHED.connect("child-printer", |_: &Published, metadata: &EventsMetadata| {
         println!("dispatched {}", metadata.id);
         std::thread::sleep(Duration::from_millis(100));
@@ -118,7 +120,7 @@ fn child_consumer() {
     });
     let mut consumer = KafkaConsumer::builder(settings)
         .topic("killed")
-        .group_id("killed")
+        .group_id(scratch.group("killed"))
         .start(StartFrom::Beginning)
         .property("session.timeout.ms", "6000")
         .build()

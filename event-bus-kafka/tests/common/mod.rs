@@ -64,11 +64,17 @@ impl Scratch {
         KafkaProducer::new(self.settings.clone()).expect("a producer")
     }
 
+    /// The test's name for a group: groups are the broker's, shared by every run, so each
+    /// test run has its own.
+    pub fn group(&self, group: &str) -> String {
+        format!("{}-{group}", self.settings.topic_prefix.as_deref().unwrap_or_default())
+    }
+
     /// A consumer of the test's topic; a group's first join is quick with a short session.
     pub fn consumer(&self, topic: &str, group: &str, start: StartFrom) -> KafkaConsumer {
         KafkaConsumer::builder(self.settings.clone())
             .topic(topic)
-            .group_id(group)
+            .group_id(self.group(group))
             .start(start)
             .property("session.timeout.ms", "6000")
             .property("heartbeat.interval.ms", "500")
