@@ -483,12 +483,17 @@ impl KafkaConsumer {
                     incoming.partition,
                     incoming.offset
                 );
-                self.consumer.seek(
+                if let Err(error) = self.consumer.seek(
                     incoming.topic,
                     incoming.partition,
                     Offset::Offset(incoming.offset),
                     REQUEST_TIMEOUT,
-                )?;
+                ) {
+                    // Reading on would skip the message: stop instead, leaving it uncommitted
+                    // for the next consumer.
+                    tracing::error!("cannot rewind to the unfinished message, stopping: {error}");
+                    return Err(KafkaError::MessageConsumptionFatal(RDKafkaErrorCode::Fail));
+                }
                 std::thread::sleep(self.parts.settings.poll_failure_sleep);
                 return Err(KafkaError::Seek(reason));
             }
