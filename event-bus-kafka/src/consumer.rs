@@ -471,7 +471,8 @@ impl KafkaConsumer {
         let incoming = Incoming::of(&message);
         match self.parts.handle(&incoming) {
             Outcome::Done => {
-                self.consumer.store_offset(incoming.topic, incoming.partition, incoming.offset + 1)?;
+                // librdkafka stores `offset + 1`, the next one to read.
+                self.consumer.store_offset(incoming.topic, incoming.partition, incoming.offset)?;
             }
             Outcome::Left => {}
             Outcome::Rewind(reason) => {
@@ -482,12 +483,17 @@ impl KafkaConsumer {
                     incoming.partition,
                     incoming.offset
                 );
-                self.consumer.seek(
+                if let Err(error) = self.consumer.seek(
                     incoming.topic,
                     incoming.partition,
                     Offset::Offset(incoming.offset),
                     REQUEST_TIMEOUT,
-                )?;
+                ) {
+                    // Reading on would skip the message: stop instead, leaving it uncommitted
+                    // for the next consumer.
+                    tracing::error!("cannot rewind to the unfinished message, stopping: {error}");
+                    return Err(KafkaError::MessageConsumptionFatal(RDKafkaErrorCode::Fail));
+                }
                 std::thread::sleep(self.parts.settings.poll_failure_sleep);
                 return Err(KafkaError::Seek(reason));
             }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod consumer;
+mod dead_letters;
 mod decode;
 mod framing;
 mod producer;
@@ -14,6 +15,7 @@ mod wire;
 
 pub use crate::admin::{TopicError, create_topic};
 pub use crate::consumer::{ConsumerStats, KafkaConsumer, KafkaConsumerBuilder, StartFrom};
+pub use crate::dead_letters::{DeadLetter, DeadLetterError, dead_letters, delete_dead_letters, redrive};
 pub use crate::framing::{FramingError, HEADER_LEN, MAGIC_BYTE, frame, frame_into, unframe};
 pub use crate::producer::KafkaProducer;
 pub use crate::registry::{RegistryError, SchemaRegistry};

@@ -64,11 +64,17 @@ impl Scratch {
         KafkaProducer::new(self.settings.clone()).expect("a producer")
     }
 
+    /// The test's name for a group: groups are the broker's, shared by every run, so each
+    /// test run has its own.
+    pub fn group(&self, group: &str) -> String {
+        format!("{}-{group}", self.settings.topic_prefix.as_deref().unwrap_or_default())
+    }
+
     /// A consumer of the test's topic; a group's first join is quick with a short session.
     pub fn consumer(&self, topic: &str, group: &str, start: StartFrom) -> KafkaConsumer {
         KafkaConsumer::builder(self.settings.clone())
             .topic(topic)
-            .group_id(group)
+            .group_id(self.group(group))
             .start(start)
             .property("session.timeout.ms", "6000")
             .property("heartbeat.interval.ms", "500")
@@ -184,4 +190,44 @@ pub fn read_raw(settings: &KafkaSettings, full_topic: &str, count: usize) -> Vec
     assert_eq!(messages.len(), count, "messages of {full_topic}");
     messages.sort_by_key(|m| (m.partition(), m.offset()));
     messages
+}
+
+/// Produces a message as given, bytes and headers, outside the backend (for poison and
+/// other producers' messages); waits until the broker has it.
+pub fn produce_raw(
+    settings: &KafkaSettings,
+    full_topic: &str,
+    key: Option<&[u8]>,
+    value: &[u8],
+    headers: &[(&str, &[u8])],
+) {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", settings.bootstrap_servers.as_deref().unwrap_or_default())
+        .create()
+        .expect("a raw producer");
+    let mut owned = OwnedHeaders::new();
+    for (name, value) in headers {
+        owned = owned.insert(Header { key: name, value: Some(*value) });
+    }
+    let mut record = BaseRecord::<[u8], [u8]>::to(full_topic).payload(value).headers(owned);
+    if let Some(key) = key {
+        record = record.key(key);
+    }
+    producer.send(record).map_err(|(e, _)| e).expect("queued");
+    producer.flush(Duration::from_secs(10)).expect("flushed");
+}
+
+/// The headers the backend writes for `metadata`, as name and bytes.
+pub fn headers_of(metadata: &EventsMetadata) -> Vec<(&'static str, Vec<u8>)> {
+    let mut headers: Vec<(&'static str, Vec<u8>)> = vec![
+        ("ce_specversion", b"1.0".to_vec()),
+        ("content-type", b"application/avro".to_vec()),
+        ("ce_datacontenttype", b"application/avro".to_vec()),
+    ];
+    for (header, value) in openedx_events::event_bus::header_values(metadata) {
+        headers.push((openedx_events_kafka::header_name(header), value.to_vec()));
+    }
+    headers
 }
