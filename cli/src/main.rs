@@ -154,6 +154,10 @@ enum Command {
         /// Allow re-driving and deleting dead letters, with the token (printed at start, or $OPENEDX_EVENTS_CONSOLE_TOKEN)
         #[arg(long)]
         allow_changes: bool,
+        /// Also show the Kafka topics of these brokers, `host:port[,host:port]` [default: $EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS]
+        #[cfg(feature = "kafka")]
+        #[arg(long, value_name = "SERVERS")]
+        kafka_bootstrap_servers: Option<String>,
         #[command(flatten)]
         bus: BusArgs,
     },
@@ -237,8 +241,21 @@ fn run(command: Command) -> Result<(), CliError> {
             bus::dead_letters(&bus.into(), &topic, json, redrive, &ids, &mut stdout, &mut stderr)
         }
         #[cfg(feature = "redis")]
-        Command::Console { listen, allow_remote, allow_changes, bus } => {
-            let options = console::ConsoleOptions { listen, allow_remote, allow_changes };
+        Command::Console {
+            listen,
+            allow_remote,
+            allow_changes,
+            #[cfg(feature = "kafka")]
+            kafka_bootstrap_servers,
+            bus,
+        } => {
+            let options = console::ConsoleOptions {
+                listen,
+                allow_remote,
+                allow_changes,
+                #[cfg(feature = "kafka")]
+                kafka_bootstrap_servers,
+            };
             // The server's threads write audit lines to stderr: this one must not hold its lock.
             drop((stdout, stderr));
             console::console(&bus.into(), &options, &mut io::stderr())

@@ -241,6 +241,18 @@ impl KafkaSettings {
         full_topic(self.topic_prefix.as_deref(), topic)
     }
 
+    /// A librdkafka configuration with the properties every client of the backend gets (see
+    /// [`common_properties`](Self::common_properties)), for tools that make clients of their
+    /// own, such as the CLI's console; `None` when the settings name no brokers. It holds the
+    /// API secret: do not log it.
+    pub fn client_config(&self) -> Option<rdkafka::ClientConfig> {
+        let mut config = rdkafka::ClientConfig::new();
+        for (name, value) in self.common_properties().ok()? {
+            config.set(name, value);
+        }
+        Some(config)
+    }
+
     /// The librdkafka properties every client gets, as upstream's `load_common_settings` makes
     /// them: the servers, SASL_SSL with PLAIN when an API key and secret are set, the client id,
     /// then [`extra`](Self::extra). The secret is in the list: do not log it.
