@@ -87,7 +87,9 @@ pub(crate) enum CliError {
     },
     /// The webhook answered `410 Gone`: the consumer stopped.
     #[cfg(feature = "redis")]
-    #[error("the webhook {url} answered 410 Gone; the consumer stopped, and what it had not read stays in the stream")]
+    #[error(
+        "the webhook {url} answered 410 Gone; the consumer stopped, and the events it had not delivered stay in the stream"
+    )]
     WebhookGone {
         /// The URL, redacted.
         url: String,
