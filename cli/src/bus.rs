@@ -111,8 +111,10 @@ pub(crate) struct ConsumeOptions {
 /// it to the webhook; until Ctrl-C or SIGTERM, or `max_events`.
 pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &mut dyn Write) -> Result<(), CliError> {
     let mut settings = connection.settings()?;
-    // Batches of 500: fewer round trips, and each batch's lines go out in one write.
-    settings.batch_size = 500;
+    // Batches of 500: fewer round trips, and each batch's lines go out in one write. A webhook's
+    // batch is acknowledged when its slowest event is delivered, which retries may make minutes:
+    // a few events per key lane keep fewer in hand, for others of the group to claim meanwhile.
+    settings.batch_size = if options.webhook.is_some() { options.webhook_args.concurrency() * 4 } else { 500 };
     let sink = Arc::new(match &options.webhook {
         Some(url) => Sink::Webhook(Box::new(Webhook::new(url, &options.webhook_args)?)),
         None => Sink::Stdout(Mutex::new(Vec::with_capacity(1 << 16))),
