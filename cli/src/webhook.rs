@@ -34,7 +34,7 @@ pub(crate) struct WebhookArgs {
     /// How long one request may take, in seconds, connecting included
     #[arg(long, value_name = "SECONDS", default_value_t = 15.0, requires = "webhook")]
     webhook_timeout: f64,
-    /// Requests in all for one event before it is dead-lettered (429, 5xx, timeouts and failed connections are retried)
+    /// Requests in all for one event before it is dead-lettered (408, 429, 500, 502, 503, 504, timeouts and failed connections are retried)
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..), requires = "webhook")]
     webhook_max_attempts: u32,
     /// Events of this many different keys are posted at once; events of one key always one after the other, in order
