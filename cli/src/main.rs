@@ -15,6 +15,8 @@ mod error;
 mod hex;
 mod lookup;
 mod render;
+#[cfg(feature = "redis")]
+mod webhook;
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
@@ -115,9 +117,11 @@ enum Command {
         /// A new group starts after this stream entry id; an existing group is moved there
         #[arg(long, value_name = "ID")]
         from_id: Option<String>,
-        /// POST each event as JSON to this URL instead of printing it
+        /// POST each event to this URL instead of printing it (a CloudEvent; see the `--webhook-*` options)
         #[arg(long, value_name = "URL")]
         webhook: Option<String>,
+        #[command(flatten)]
+        webhook_args: webhook::WebhookArgs,
         /// Stop after this many events were printed or posted
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         max_events: Option<u64>,
@@ -224,13 +228,24 @@ fn run(command: Command) -> Result<(), CliError> {
             &mut stderr,
         ),
         #[cfg(feature = "redis")]
-        Command::Consume { topic, group_id, consumer_name, from_beginning, from_id, webhook, max_events, bus } => {
+        Command::Consume {
+            topic,
+            group_id,
+            consumer_name,
+            from_beginning,
+            from_id,
+            webhook,
+            webhook_args,
+            max_events,
+            bus,
+        } => {
             let start = match (from_beginning, from_id) {
                 (_, Some(id)) => bus::StartFrom::Id(id),
                 (true, None) => bus::StartFrom::Beginning,
                 (false, None) => bus::StartFrom::End,
             };
-            let options = bus::ConsumeOptions { topic, group_id, consumer_name, start, webhook, max_events };
+            let options =
+                bus::ConsumeOptions { topic, group_id, consumer_name, start, webhook, webhook_args, max_events };
             // The consumer's thread prints events and progress itself, a line at a time, as they
             // come: this thread must not hold the locks meanwhile.
             drop((stdout, stderr));

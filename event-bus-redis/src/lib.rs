@@ -56,6 +56,7 @@ mod async_consumer;
 mod consumer;
 mod dead_letters;
 mod fast;
+mod lanes;
 mod producer;
 mod protocol;
 mod reply;

@@ -259,6 +259,24 @@ mod tests {
     }
 
     #[test]
+    fn the_client_checks_every_address_when_it_connects() {
+        // As if the name resolved to a public address at start-up and to loopback later.
+        let agent = |allow| {
+            let config = ureq::Agent::config_builder().proxy(None).build();
+            ureq::Agent::with_parts(
+                config,
+                ureq::unversioned::transport::DefaultConnector::new(),
+                GuardedResolver::new(allow),
+            )
+        };
+        let error = agent(false).post("http://localhost:9/hook").send(&b"{}"[..]).unwrap_err();
+        let refused = refusal(&error).cloned();
+        assert!(matches!(refused, Some(TargetError::Private { kind: "loopback", .. })), "{error}");
+        let error = agent(true).post("http://127.0.0.1:9/hook").send(&b"{}"[..]).unwrap_err();
+        assert_eq!(refusal(&error), None, "allowed: the connection itself fails ({error})");
+    }
+
+    #[test]
     fn loopback_targets_are_refused_unless_allowed() {
         let url = WebhookUrl::parse("http://localhost:9/hook").unwrap();
         let refused = check_target(&url, false).unwrap_err();

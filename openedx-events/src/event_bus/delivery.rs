@@ -153,7 +153,7 @@ fn judge(sent: Result<Result<Vec<ReceiverResponse>, DecodeError>, Box<dyn std::a
         Delivery::Delivered(responses.len())
     } else if !refused.is_empty() {
         Delivery::Unusable(UnusableMessage(format!(
-            "{} of {} receivers refused it, which retrying cannot change: {}",
+            "{} of {} receivers failed and said retrying cannot help: {}",
             refused.len(),
             responses.len(),
             refused.join("; ")
@@ -242,7 +242,7 @@ mod tests {
         let refused = ReceiverError::Failed(NotRetryable::new(Refused).into());
         let outcome = judge(Ok(Ok(vec![response("ok", Ok(())), response("webhook", Err(refused))])));
         let Delivery::Unusable(UnusableMessage(reason)) = outcome else { panic!("{outcome:?}") };
-        assert_eq!(reason, "1 of 2 receivers refused it, which retrying cannot change: webhook: HTTP 422: bad field");
+        assert_eq!(reason, "1 of 2 receivers failed and said retrying cannot help: webhook: HTTP 422: bad field");
 
         let wrapped = ReceiverError::Failed(Box::new(Wrapping(NotRetryable::new(Refused))));
         assert!(
