@@ -376,6 +376,7 @@ impl Parts {
             }
             Delivery::ReceiversFailed(reason) => self.dead_letter(incoming, &reason, attempts),
             Delivery::Unusable(unusable) => self.dead_letter(incoming, &unusable.to_string(), attempts),
+            Delivery::Refused(reason) => self.dead_letter(incoming, &reason, attempts),
         }
     }
 

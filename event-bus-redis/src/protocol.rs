@@ -341,6 +341,7 @@ impl Protocol {
             }
             Delivery::ReceiversFailed(error) => Settle::DeadLetter { error, attempts: total },
             Delivery::Unusable(unusable) => Settle::DeadLetter { error: unusable.to_string(), attempts: total },
+            Delivery::Refused(error) => Settle::DeadLetter { error, attempts: total },
         }
     }
 

@@ -20,9 +20,11 @@ pub enum Delivery {
     Delivered(usize),
     /// At least one receiver failed; worth retrying. Holds which and why.
     ReceiversFailed(String),
-    /// The message can never be dispatched, or a receiver refused it with a [`NotRetryable`]
-    /// error: dead-letter it at once.
+    /// The message can never be dispatched: dead-letter it at once.
     Unusable(UnusableMessage),
+    /// A receiver refused the message with a [`NotRetryable`] error: dead-letter it at once.
+    /// Holds which receivers and why.
+    Refused(String),
 }
 
 /// A receiver's error that retrying the same message cannot cure (a webhook answered
@@ -152,12 +154,12 @@ fn judge(sent: Result<Result<Vec<ReceiverResponse>, DecodeError>, Box<dyn std::a
     if failures.is_empty() {
         Delivery::Delivered(responses.len())
     } else if !refused.is_empty() {
-        Delivery::Unusable(UnusableMessage(format!(
-            "{} of {} receivers failed and said retrying cannot help: {}",
+        Delivery::Refused(format!(
+            "{} of {} receivers refused the message, retrying cannot help: {}",
             refused.len(),
             responses.len(),
             refused.join("; ")
-        )))
+        ))
     } else {
         Delivery::ReceiversFailed(format!(
             "{} of {} receivers failed: {}",
@@ -238,15 +240,15 @@ mod tests {
     struct Wrapping(#[source] NotRetryable);
 
     #[test]
-    fn a_not_retryable_error_makes_the_message_unusable() {
+    fn a_not_retryable_error_refuses_the_message() {
         let refused = ReceiverError::Failed(NotRetryable::new(Refused).into());
         let outcome = judge(Ok(Ok(vec![response("ok", Ok(())), response("webhook", Err(refused))])));
-        let Delivery::Unusable(UnusableMessage(reason)) = outcome else { panic!("{outcome:?}") };
-        assert_eq!(reason, "1 of 2 receivers failed and said retrying cannot help: webhook: HTTP 422: bad field");
+        let Delivery::Refused(reason) = outcome else { panic!("{outcome:?}") };
+        assert_eq!(reason, "1 of 2 receivers refused the message, retrying cannot help: webhook: HTTP 422: bad field");
 
         let wrapped = ReceiverError::Failed(Box::new(Wrapping(NotRetryable::new(Refused))));
         assert!(
-            matches!(judge(Ok(Ok(vec![response("webhook", Err(wrapped))]))), Delivery::Unusable(_)),
+            matches!(judge(Ok(Ok(vec![response("webhook", Err(wrapped))]))), Delivery::Refused(_)),
             "through sources"
         );
     }
