@@ -17,6 +17,7 @@ use serde_json::Value;
 mod common;
 mod console_support;
 use common::enrollment_json;
+use console_support::webdriver::Browser;
 use console_support::{ConsoleProcess, encode};
 
 const TOKEN: &str = "kafka-console-token-0123456789abcdef";
@@ -46,6 +47,20 @@ fn enrollment(user: i64) -> Value {
     let mut data = enrollment_json();
     data["enrollment"]["user"]["id"] = user.into();
     data
+}
+
+/// Where the screenshot goes: Cargo's folder for this test, and the docs when asked
+/// (`UPDATE_SCREENSHOTS=1`).
+fn save_screenshot(name: &str, png: &[u8]) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "{name} is not a PNG");
+    let mut folders = vec![std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots")];
+    if std::env::var_os("UPDATE_SCREENSHOTS").is_some() {
+        folders.push(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/images/console"));
+    }
+    for folder in folders {
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+    }
 }
 
 fn overview(console: &ConsoleProcess) -> Value {
@@ -120,9 +135,17 @@ fn the_console_shows_kafka_topics_groups_events_and_dead_letters() {
     assert_eq!(groups.len(), 1, "{groups:?}");
     assert_eq!(groups[0]["name"], group.as_str());
     assert_eq!(groups[0]["lag"], 0, "everything was committed");
-    // The page itself lists them too.
+    // The page itself lists them too, in a real browser.
     let page = console.get("/").expect(200).body;
     assert!(page.contains(&full) && page.contains(&group), "the overview page names the topic and group");
+    let browser = Browser::start(1100, 700);
+    browser.go(&format!("{}/", console.base));
+    let text = browser.wait_for_text(&full);
+    for expected in ["Kafka at", group.as_str(), "Consumer groups"] {
+        assert!(text.contains(expected), "{expected:?} on the overview in the browser:\n{text}");
+    }
+    save_screenshot("kafka-overview", &browser.screenshot());
+    drop(browser);
 
     // The topic page: every event, decoded through the catalog.
     let page = console.get(&format!("/topic?bus=kafka&stream={}&count=10", encode(&full))).expect(200).body;

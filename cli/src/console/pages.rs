@@ -69,14 +69,22 @@ pub(crate) fn overview(view: &dyn BusView, overview: &Overview) -> String {
         out.push_str("<p>No consumer groups.</p>\n</section>\n");
         return out;
     }
+    // Buses without messages held by one consumer (Kafka) flag nobody.
+    let caption = if stuck_after == u64::MAX {
+        "Consumer groups. The lag is what a group has not committed yet.".to_owned()
+    } else {
+        format!(
+            "Consumer groups. A consumer is flagged <q>stuck?</q> when it holds pending messages and has been \
+             idle for over {}.",
+            duration(stuck_after)
+        )
+    };
     let _ = write!(
         out,
-        "<table class=\"groups\">\n<caption>Consumer groups. A consumer is flagged <q>stuck?</q> when it \
-         holds pending messages and has been idle for over {}.</caption>\n<thead><tr>\
+        "<table class=\"groups\">\n<caption>{caption}</caption>\n<thead><tr>\
          <th scope=\"col\">Topic</th><th scope=\"col\">Group</th><th scope=\"col\" class=\"num\">Lag</th>\
          <th scope=\"col\" class=\"num\">Pending</th><th scope=\"col\" class=\"num\">Entries read</th>\
-         <th scope=\"col\">Last delivered</th><th scope=\"col\">Consumers (pending, idle)</th></tr></thead>\n<tbody>\n",
-        duration(stuck_after)
+         <th scope=\"col\">Last delivered</th><th scope=\"col\">Consumers (pending, idle)</th></tr></thead>\n<tbody>\n"
     );
     for (topic, group) in groups {
         let number = |value: Option<u64>| value.map_or_else(|| "unknown".to_owned(), |n| n.to_string());
@@ -86,6 +94,10 @@ pub(crate) fn overview(view: &dyn BusView, overview: &Overview) -> String {
         } else {
             consumers.push_str("<ul class=\"consumers\">");
             for consumer in &group.consumers {
+                if stuck_after == u64::MAX {
+                    let _ = write!(consumers, "<li>{}</li>", esc(&consumer.name));
+                    continue;
+                }
                 let flag =
                     if consumer.looks_stuck(stuck_after) { "<strong class=\"flag\">stuck? </strong>" } else { "" };
                 let _ = write!(
