@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+#[cfg(feature = "tokio")]
+mod async_consumer;
 mod consumer;
 mod dead_letters;
 mod decode;
@@ -14,6 +16,8 @@ mod settings;
 mod wire;
 
 pub use crate::admin::{TopicError, create_topic};
+#[cfg(feature = "tokio")]
+pub use crate::async_consumer::AsyncKafkaConsumer;
 pub use crate::consumer::{ConsumerStats, KafkaConsumer, KafkaConsumerBuilder, StartFrom};
 pub use crate::dead_letters::{DeadLetter, DeadLetterError, dead_letters, delete_dead_letters, redrive};
 pub use crate::framing::{FramingError, HEADER_LEN, MAGIC_BYTE, frame, frame_into, unframe};
