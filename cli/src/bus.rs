@@ -255,7 +255,7 @@ fn default_consumer_name() -> String {
 
 /// Ctrl-C, SIGTERM and SIGHUP ask the consumer to stop after the message in hand; a second one
 /// stops at once (what was not acknowledged is delivered again later).
-fn stop_on_signals(shutdown: ShutdownHandle) -> Result<(), ctrlc::Error> {
+pub(crate) fn stop_on_signals(shutdown: ShutdownHandle) -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(move || {
         if shutdown.is_shutdown() {
             std::process::exit(130);
@@ -285,14 +285,14 @@ fn dead_letter_json(letter: &DeadLetter) -> Value {
 }
 
 /// Counts the events the built-in receiver handled, and stops the consumer at the limit.
-struct Progress {
-    handled: AtomicU64,
-    max: Option<u64>,
-    shutdown: ShutdownHandle,
+pub(crate) struct Progress {
+    pub(crate) handled: AtomicU64,
+    pub(crate) max: Option<u64>,
+    pub(crate) shutdown: ShutdownHandle,
 }
 
 impl Progress {
-    fn one_more(&self) {
+    pub(crate) fn one_more(&self) {
         let handled = self.handled.fetch_add(1, Ordering::SeqCst) + 1;
         if handled.is_multiple_of(PROGRESS_EVERY) {
             note(&mut io::stderr(), &format!("{handled} events handled"));
@@ -304,7 +304,7 @@ impl Progress {
 }
 
 /// What the built-in receiver does with each event.
-enum Sink {
+pub(crate) enum Sink {
     /// Prints it as one JSON line on stdout: lines gather here, and are written out (and
     /// flushed) before each acknowledgement, in one write a batch.
     Stdout(Mutex<Vec<u8>>),
@@ -314,14 +314,19 @@ enum Sink {
 
 impl Sink {
     /// The receiver's name, as it appears in dead letters' errors.
-    fn receiver_name(&self) -> &'static str {
+    pub(crate) fn receiver_name(&self) -> &'static str {
         match self {
             Sink::Stdout(_) => "openedx-events consume (stdout)",
             Sink::Webhook(_) => "openedx-events consume (webhook)",
         }
     }
 
-    fn handle(&self, signal: &dyn AnySignal, data: &dyn Any, metadata: &EventsMetadata) -> Result<(), BoxError> {
+    pub(crate) fn handle(
+        &self,
+        signal: &dyn AnySignal,
+        data: &dyn Any,
+        metadata: &EventsMetadata,
+    ) -> Result<(), BoxError> {
         match self {
             Sink::Stdout(lines) => {
                 let data = signal
@@ -341,7 +346,7 @@ impl Sink {
     }
 
     /// Writes out the lines gathered since the last acknowledgement.
-    fn flush(&self) {
+    pub(crate) fn flush(&self) {
         let Sink::Stdout(lines) = self else { return };
         let lines = std::mem::take(&mut *lines.lock().unwrap_or_else(PoisonError::into_inner));
         if lines.is_empty() {

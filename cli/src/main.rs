@@ -13,6 +13,8 @@ mod commands;
 mod console;
 mod error;
 mod hex;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod lookup;
 mod render;
 #[cfg(feature = "redis")]
@@ -177,6 +179,40 @@ struct BusArgs {
     /// Prefixed to the topic as `PREFIX-TOPIC`; empty for none [default: $EVENT_BUS_TOPIC_PREFIX]
     #[arg(long, value_name = "PREFIX")]
     topic_prefix: Option<String>,
+    /// Which event bus: Redis Streams, or Kafka with a schema registry
+    #[cfg(feature = "kafka")]
+    #[arg(long, value_enum, default_value = "redis")]
+    bus: BusKind,
+    /// Kafka's brokers, `host:port[,...]` [default: $EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS]
+    #[cfg(feature = "kafka")]
+    #[arg(long, value_name = "SERVERS")]
+    bootstrap_servers: Option<String>,
+    /// Kafka's schema registry [default: $EVENT_BUS_KAFKA_SCHEMA_REGISTRY_URL]
+    #[cfg(feature = "kafka")]
+    #[arg(long, value_name = "URL")]
+    schema_registry_url: Option<String>,
+}
+
+/// `--bus`.
+#[cfg(feature = "kafka")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BusKind {
+    /// Redis Streams (`edx-event-bus-redis`)
+    Redis,
+    /// Kafka (`edx-event-bus-kafka`)
+    Kafka,
+}
+
+#[cfg(feature = "kafka")]
+impl BusArgs {
+    /// The Kafka connection, when `--bus kafka`.
+    fn kafka(&self) -> Option<kafka::KafkaConnection> {
+        (self.bus == BusKind::Kafka).then(|| kafka::KafkaConnection {
+            bootstrap_servers: self.bootstrap_servers.clone(),
+            schema_registry_url: self.schema_registry_url.clone(),
+            topic_prefix: self.topic_prefix.clone(),
+        })
+    }
 }
 
 #[cfg(feature = "redis")]
@@ -217,6 +253,29 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Encode { event, hex } => commands::encode(&event, hex, &mut io::stdin().lock(), &mut stdout),
         Command::Decode { event, hex } => commands::decode(&event, hex, &mut io::stdin().lock(), &mut stdout),
         Command::Docs { out } => commands::docs(&out, &mut stdout, &mut stderr),
+        #[cfg(feature = "kafka")]
+        Command::Produce { event, topic, key_field, bus } if bus.kafka().is_some() => kafka::produce(
+            &bus.kafka().unwrap_or_default(),
+            &event,
+            &topic,
+            key_field.as_deref(),
+            &mut io::stdin().lock(),
+            &mut stdout,
+            &mut stderr,
+        ),
+        #[cfg(feature = "kafka")]
+        Command::Consume { topic, group_id, from_beginning, webhook, webhook_args, max_events, bus, .. }
+            if bus.kafka().is_some() =>
+        {
+            let options =
+                kafka::KafkaConsumeOptions { topic, group_id, from_beginning, webhook, webhook_args, max_events };
+            drop((stdout, stderr));
+            kafka::consume(&bus.kafka().unwrap_or_default(), options, &mut io::stderr())
+        }
+        #[cfg(feature = "kafka")]
+        Command::DeadLetters { topic, json, redrive, ids, bus } if bus.kafka().is_some() => {
+            kafka::dead_letters(&bus.kafka().unwrap_or_default(), &topic, json, redrive, &ids, &mut stdout, &mut stderr)
+        }
         #[cfg(feature = "redis")]
         Command::Produce { event, topic, key_field, bus } => bus::produce(
             &bus.into(),

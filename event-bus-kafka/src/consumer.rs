@@ -7,6 +7,7 @@
 //! leaves its unfinished messages uncommitted, so the group's next owner of the partition
 //! dispatches them again: at least once.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -68,13 +69,13 @@ impl ClientContext for CommitOnRevoke {}
 impl ConsumerContext for CommitOnRevoke {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(_) = rebalance {
-            commit_stored(consumer, "before a rebalance");
+            commit_stored::<Self, _>(consumer, "before a rebalance");
         }
     }
 }
 
 /// Commits the stored offsets, synchronously; nothing stored is not a failure.
-pub(crate) fn commit_stored<C: ConsumerContext>(consumer: &BaseConsumer<C>, when: &str) {
+pub(crate) fn commit_stored<C: ConsumerContext, K: Consumer<C>>(consumer: &K, when: &str) {
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) | Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => {}
         Err(error) => tracing::warn!("cannot commit Kafka offsets {when}: {error}"),
@@ -144,7 +145,7 @@ impl KafkaConsumerBuilder {
         for (name, value) in self.settings.common_properties().map_err(ConsumeError::NotConfigured)? {
             config.set(name, value);
         }
-        let dead_letters = raw_producer(&self.settings).map_err(ConsumeError::NotConfigured)?;
+        let dead_letters = Arc::new(raw_producer(&self.settings).map_err(ConsumeError::NotConfigured)?);
         let parts = Parts {
             full_topic,
             group_id,
@@ -180,7 +181,7 @@ pub(crate) struct Parts {
     pub(crate) start: StartFrom,
     pub(crate) registry: SchemaRegistry,
     pub(crate) plans: Plans,
-    pub(crate) dead_letters: ThreadedProducer<DeliveryContext>,
+    pub(crate) dead_letters: Arc<ThreadedProducer<DeliveryContext>>,
     pub(crate) settings: KafkaSettings,
     pub(crate) stats: ConsumerStats,
     pub(crate) shutdown: ShutdownHandle,
@@ -278,7 +279,7 @@ pub(crate) enum Outcome {
 
 impl Parts {
     /// Creates the dead-letter topic when missing and sets a new group's start time.
-    pub(crate) fn prepare<C: ConsumerContext>(&self, consumer: &BaseConsumer<C>) -> Result<(), ConsumeError> {
+    pub(crate) fn prepare<C: ConsumerContext, K: Consumer<C>>(&self, consumer: &K) -> Result<(), ConsumeError> {
         let metadata = consumer
             .fetch_metadata(Some(&self.full_topic), REQUEST_TIMEOUT)
             .map_err(|e| ConsumeError::backend(true, e))?;
@@ -302,9 +303,9 @@ impl Parts {
 
     /// For a group with no committed offsets on the topic, commits the offsets of the first
     /// messages at or after `time`.
-    fn seed_offsets<C: ConsumerContext>(
+    fn seed_offsets<C: ConsumerContext, K: Consumer<C>>(
         &self,
-        consumer: &BaseConsumer<C>,
+        consumer: &K,
         partitions: &[(i32, i32)],
         time: DateTime<Utc>,
     ) -> Result<(), ConsumeError> {
@@ -383,6 +384,20 @@ impl Parts {
     /// Copies the message, with its key, value and headers, to the dead-letter topic, adding why
     /// and after how many attempts.
     fn dead_letter(&mut self, incoming: &Incoming<'_>, reason: &str, attempts: u32) -> Outcome {
+        let letter = self.letter(incoming, reason, attempts);
+        let sent = send_and_wait(
+            &self.dead_letters,
+            &letter.topic,
+            incoming.key,
+            incoming.value,
+            letter.headers,
+            self.settings.delivery_timeout,
+        );
+        self.dead_lettered(&letter.topic, sent)
+    }
+
+    /// The dead letter's topic and headers; logs why.
+    pub(crate) fn letter(&self, incoming: &Incoming<'_>, reason: &str, attempts: u32) -> Letter {
         let topic = dead_letter_topic(&self.full_topic);
         tracing::error!(
             "Error consuming event from Kafka: {reason} in context full_topic={}, consumer_group={}, partition={}, offset={} -- moved to {topic}",
@@ -392,16 +407,13 @@ impl Parts {
             incoming.offset,
         );
         let origin = format!("{}:{}:{}", incoming.topic, incoming.partition, incoming.offset);
-        let attempts = attempts.to_string();
-        let headers = dead_letter_headers(&incoming.headers, reason, &attempts, &origin);
-        match send_and_wait(
-            &self.dead_letters,
-            &topic,
-            incoming.key,
-            incoming.value,
-            headers,
-            self.settings.delivery_timeout,
-        ) {
+        let headers = dead_letter_headers(&incoming.headers, reason, &attempts.to_string(), &origin);
+        Letter { topic, headers }
+    }
+
+    /// The outcome of sending a dead letter.
+    pub(crate) fn dead_lettered(&mut self, topic: &str, sent: Result<(i32, i64), KafkaError>) -> Outcome {
+        match sent {
             Ok(_) => {
                 self.stats.dead_lettered += 1;
                 Outcome::Done
@@ -409,6 +421,12 @@ impl Parts {
             Err(error) => Outcome::Rewind(format!("cannot dead-letter to `{topic}`: {error}")),
         }
     }
+}
+
+/// A dead letter about to be sent.
+pub(crate) struct Letter {
+    pub(crate) topic: String,
+    pub(crate) headers: OwnedHeaders,
 }
 
 /// The original headers (minus earlier dead-letter ones), then why, how often and from where.

@@ -133,3 +133,49 @@ fn the_wire_bytes_are_upstreams() {
     // No key field: no key.
     assert_eq!(messages[2].key(), None);
 }
+
+#[test]
+fn secrets_never_show_in_debug_or_errors() {
+    let scratch = Scratch::new("secrets");
+    let settings = scratch
+        .settings
+        .clone()
+        .with_schema_registry_auth("registry-user", "registry-hunter2")
+        // Nothing listens here: the registry request fails.
+        .with_schema_registry_url("http://127.0.0.1:9");
+    let producer = openedx_events_kafka::KafkaProducer::new(settings.clone()).expect("a producer");
+    let data = Published { course: Course { key: "course-v1:s+e+c".into() }, n: 1 };
+    let bytes = KAFKA_PUBLISHED.encode_avro(&data).expect("encodable");
+    let metadata = KAFKA_PUBLISHED.generate_signal_metadata(None);
+    let key = EventKey::String(data.course.key.clone());
+    let message = openedx_events::event_bus::OutgoingMessage::new(
+        &KAFKA_PUBLISHED,
+        "secrets",
+        Some("course.key"),
+        &bytes,
+        &metadata,
+    )
+    .with_key(Some(&key));
+    let error = openedx_events::event_bus::EventBusProducer::send(&producer, &message).expect_err("no registry");
+    assert!(error.is_retryable(), "{error}");
+    let api = settings.with_api_key("api-user", "api-hunter2");
+    let consumer_error =
+        openedx_events_kafka::KafkaConsumer::builder(api.clone().with_schema_registry_url("http://127.0.0.1:9"))
+            .topic("secrets")
+            .group_id("secrets")
+            .property("socket.timeout.ms", "1000")
+            .build()
+            .map(|c| format!("{c:?}"))
+            .unwrap_or_else(|e| format!("{e} {e:?}"));
+    for shown in [
+        format!("{producer:?}"),
+        format!("{error} {error:?}"),
+        format!("{api:?}"),
+        format!("{:?}", openedx_events_kafka::SchemaRegistry::from_settings(&api).expect("a client")),
+        consumer_error,
+    ] {
+        assert!(!shown.contains("hunter2"), "{shown}");
+        // Basic auth's base64 of `registry-user:registry-hunter2`.
+        assert!(!shown.contains("cmVnaXN0cnktdXNlcjpyZWdpc3RyeS1odW50ZXIy"), "{shown}");
+    }
+}

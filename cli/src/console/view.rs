@@ -1,10 +1,10 @@
 //! What the console shows, whatever carries the events: the data of its pages, and [`BusView`],
 //! the reads and changes a bus provides to them.
 //!
-//! Redis Streams is the one bus implemented ([`super::redis_view::RedisView`]). The model is
-//! written so that others fit without changing the pages:
+//! Two buses implement it, [`super::redis_view::RedisView`] and, with the `kafka` feature,
+//! `kafka_view::KafkaView`; the model fits both without the pages knowing which:
 //!
-//! - Kafka (issue 11): a topic's `length` is the sum over its partitions of high watermark minus
+//! - Kafka: a topic's `length` is the sum over its partitions of high watermark minus
 //!   low watermark; a group's `lag` is the sum of high watermark minus committed offset, its
 //!   `pending` is `None`, its consumers are the group's members; entry ids are `partition:offset`
 //!   (cursors are opaque strings to the pages); dead letters are the `…-dead-letter` topic with
