@@ -241,9 +241,10 @@ impl KafkaSettings {
         full_topic(self.topic_prefix.as_deref(), topic)
     }
 
-    /// A librdkafka configuration with the properties every client of the backend gets (see
-    /// [`common_properties`](Self::common_properties)), for tools that make clients of their
-    /// own, such as the CLI's console; `None` when the settings name no brokers. It holds the
+    /// A librdkafka configuration with the properties every client of the backend gets (the
+    /// brokers, SASL_SSL with PLAIN when an API key and secret are set, the client id, then
+    /// [`extra`](Self::extra)), for tools that make clients of their own, such as the CLI's
+    /// console; `None` when the settings name no brokers. It holds the
     /// API secret: do not log it.
     pub fn client_config(&self) -> Option<rdkafka::ClientConfig> {
         let mut config = rdkafka::ClientConfig::new();

@@ -98,7 +98,7 @@ impl RedisProducer {
     /// Adds many events in one round trip (a pipeline); each is `(topic without prefix,
     /// metadata, Avro bytes)`. Returns the entries' ids.
     ///
-    /// The pipeline goes out in pieces of [`WRITE_CHUNK`] commands as they are built, so that
+    /// The pipeline goes out in pieces of 64 commands as they are built, so that
     /// Redis adds the first events on its core while this process encodes the next on another;
     /// the replies are read after the last piece.
     pub fn send_entries(&self, events: &[(&str, &EventsMetadata, &[u8])]) -> Result<Vec<String>, ProduceError> {
