@@ -12,7 +12,7 @@ use openedx_events::{EventData, EventsMetadata, openedx_event};
 use openedx_events_kafka::{KafkaConsumer, KafkaProducer, KafkaSettings, StartFrom, create_topic};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseProducer, BaseRecord, DefaultProducerContext, Producer};
 use rdkafka::{ClientConfig, Message};
 
 const BATCH: usize = 500;
@@ -41,7 +41,7 @@ fn settings() -> KafkaSettings {
         .with_topic_prefix(format!("bench-{}", std::process::id()))
 }
 
-fn raw_producer(settings: &KafkaSettings) -> ThreadedProducer<DefaultProducerContext> {
+fn raw_producer(settings: &KafkaSettings) -> BaseProducer<DefaultProducerContext> {
     ClientConfig::new()
         .set("bootstrap.servers", settings.bootstrap_servers.as_deref().unwrap_or_default())
         .set("enable.idempotence", "true")
@@ -116,12 +116,17 @@ fn bench(c: &mut Criterion) {
                     Ok(()) => break,
                     Err((_, back)) => {
                         record = back;
-                        std::thread::sleep(Duration::from_millis(1));
+                        raw.poll(Duration::from_millis(1));
                     }
                 }
             }
+            raw.poll(Duration::ZERO);
         }
-        raw.flush(Duration::from_secs(30)).expect("flushed");
+        // Every delivery report in, as `send_batch` waits for them (`flush` would wait in steps
+        // of 100 ms).
+        while raw.in_flight_count() > 0 {
+            raw.poll(Duration::from_millis(1));
+        }
     };
 
     let mut group = c.benchmark_group("produce");

@@ -213,8 +213,7 @@ impl<'a> Incoming<'a> {
         }
     }
 
-    fn values(&self, name: &str) -> impl Iterator<Item = &'a [u8]> + '_ {
-        let name = name.to_owned();
+    fn values<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n, '_> {
         self.headers.iter().filter(move |(key, _)| *key == name).map(|(_, value)| value.unwrap_or_default())
     }
 }
