@@ -279,7 +279,18 @@ fn run(command: Command) -> Result<(), CliError> {
             console::console(&bus.into(), &options, &mut io::stderr())
         }
         #[cfg(feature = "outbox")]
-        Command::Relay { database_url, topics, batch_size, max_attempts, retention, status, json, redrive, bus } => {
+        Command::Relay {
+            database_url,
+            topics,
+            batch_size,
+            max_attempts,
+            retention,
+            status,
+            json,
+            redrive,
+            migrate,
+            bus,
+        } => {
             let options = relay::RelayOptions {
                 database_url,
                 topics,
@@ -289,6 +300,7 @@ fn run(command: Command) -> Result<(), CliError> {
                 status,
                 json,
                 redrive,
+                migrate,
             };
             relay::relay(&bus.into(), &options, &mut stdout, &mut stderr)
         }
