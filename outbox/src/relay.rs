@@ -416,7 +416,7 @@ const FETCH: &str = "SELECT id, topic, event_type, event_key_field, event_key, e
        AND xact_id < pg_snapshot_xmin(pg_current_snapshot()) \
        AND (topic, coalesce(event_key, '')) NOT IN ( \
          SELECT topic, coalesce(event_key, '') FROM openedx_events_outbox \
-         WHERE next_attempt_at > now() AND NOT parked AND published_at IS NULL) \
+         WHERE next_attempt_at IS NOT NULL AND next_attempt_at > now() AND NOT parked AND published_at IS NULL) \
      ORDER BY xact_id, id LIMIT $2";
 
 const TOPICS: &str =
