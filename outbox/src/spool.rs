@@ -441,6 +441,18 @@ struct Drainer {
 }
 
 impl Drainer {
+    /// Sleeps for `pause`, waking early when the producer shuts down.
+    fn nap(&self, pause: Duration) {
+        let until = std::time::Instant::now() + pause;
+        while !self.shared.stopping.load(Ordering::SeqCst) {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(20)));
+        }
+    }
+
     fn run(self) {
         let mut pause = self.retry_pause;
         while !self.shared.stopping.load(Ordering::SeqCst) {
@@ -451,12 +463,12 @@ impl Drainer {
             match self.drain_batch() {
                 Ok(true) => pause = self.retry_pause,
                 Ok(false) => {
-                    std::thread::sleep(pause);
+                    self.nap(pause);
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
                 Err(error) => {
                     tracing::error!("cannot drain the spool: {error}");
-                    std::thread::sleep(pause);
+                    self.nap(pause);
                     pause = (pause * 2).min(Duration::from_secs(5));
                 }
             }
