@@ -264,3 +264,64 @@ fn modes_are_validated_and_an_outbox_event_outside_a_transaction_is_refused() {
     let error = producing.result.as_ref().expect_err("it refused");
     assert!(error.to_string().contains("outside a transaction"), "{error}");
 }
+
+/// A `metrics` recorder keeping each gauge's last value, by name and labels.
+#[derive(Default)]
+struct Gauges(std::sync::Mutex<std::collections::BTreeMap<String, f64>>);
+
+struct GaugeHandle(Arc<Gauges>, String);
+
+impl metrics::GaugeFn for GaugeHandle {
+    fn increment(&self, value: f64) {
+        *self.0.0.lock().unwrap().entry(self.1.clone()).or_default() += value;
+    }
+    fn decrement(&self, value: f64) {
+        *self.0.0.lock().unwrap().entry(self.1.clone()).or_default() -= value;
+    }
+    fn set(&self, value: f64) {
+        self.0.0.lock().unwrap().insert(self.1.clone(), value);
+    }
+}
+
+struct Recorder(Arc<Gauges>);
+
+impl metrics::Recorder for Recorder {
+    fn describe_counter(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_gauge(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_histogram(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        let labels: Vec<String> = key.labels().map(|l| format!("{}={}", l.key(), l.value())).collect();
+        let name =
+            if labels.is_empty() { key.name().to_owned() } else { format!("{}{{{}}}", key.name(), labels.join(",")) };
+        metrics::Gauge::from_arc(Arc::new(GaugeHandle(Arc::clone(&self.0), name)))
+    }
+    fn register_histogram(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depth_and_the_oldest_rows_age_reach_the_metrics_facade() {
+    produce_in_outbox_mode();
+    let db = Scratch::new("metrics").await;
+    send_committed(&db.pool, "m1", 1).await;
+    send_committed(&db.pool, "m2", 2).await;
+    sqlx::query("UPDATE openedx_events_outbox SET created_at = now() - interval '90 seconds' WHERE topic = 'orders'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let status = openedx_events_outbox::status(&db.pool).await.unwrap();
+    let gauges = Arc::new(Gauges::default());
+    let recorder = Recorder(Arc::clone(&gauges));
+    metrics::with_local_recorder(&recorder, || openedx_events_outbox::publish_metrics(&status));
+    let gauges = gauges.0.lock().unwrap();
+    assert_eq!(gauges["openedx_events_outbox_pending"], 4.0, "{gauges:?}");
+    assert_eq!(gauges["openedx_events_outbox_pending{topic=orders}"], 2.0, "{gauges:?}");
+    assert_eq!(gauges["openedx_events_outbox_parked"], 0.0, "{gauges:?}");
+    let age = gauges["openedx_events_outbox_oldest_pending_seconds{topic=orders}"];
+    assert!((90.0..120.0).contains(&age), "{gauges:?}");
+    assert!(gauges["openedx_events_outbox_oldest_pending_seconds{topic=order-audit}"] < 30.0, "{gauges:?}");
+}
