@@ -325,3 +325,26 @@ async fn depth_and_the_oldest_rows_age_reach_the_metrics_facade() {
     assert!((90.0..120.0).contains(&age), "{gauges:?}");
     assert!(gauges["openedx_events_outbox_oldest_pending_seconds{topic=order-audit}"] < 30.0, "{gauges:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_retention_published_rows_are_kept_then_purged() {
+    produce_in_outbox_mode();
+    let db = Scratch::new("retention").await;
+    let mut redis = RedisScratch::new("outbox-retention");
+    send_committed(&db.pool, "r1", 1).await;
+    let mut relay = Relay::builder(db.pool.clone(), redis_producer(&redis))
+        .topics(["orders"])
+        .retention(Duration::from_millis(300))
+        .housekeeping_interval(Duration::from_millis(50))
+        .build();
+    assert_eq!(drain(&mut relay, 1).await, 1);
+    assert_eq!(read_topic(&mut redis, "orders").len(), 1);
+    let status = openedx_events_outbox::status(&db.pool).await.unwrap();
+    let orders = status.topics.iter().find(|t| t.topic == "orders").unwrap();
+    assert_eq!((orders.pending, orders.published), (0, 1), "kept, marked published: {status:?}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    relay.run_once().await.unwrap();
+    let status = openedx_events_outbox::status(&db.pool).await.unwrap();
+    assert!(status.topics.iter().all(|t| t.topic != "orders"), "purged after the retention: {status:?}");
+    assert_eq!(read_topic(&mut redis, "orders").len(), 1, "and not produced again");
+}
