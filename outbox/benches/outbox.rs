@@ -19,7 +19,7 @@ mod common;
 use common::{ORDER_PLACED, OrderPlaced, Scratch, produce_in_outbox_mode};
 
 const RELAY_ROWS: i64 = 20_000;
-const SPOOL_MESSAGES: i64 = 5_000;
+const SPOOL_MESSAGES: i64 = 1_000;
 
 fn transaction_cost(c: &mut Criterion) {
     produce_in_outbox_mode();
