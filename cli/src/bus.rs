@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use openedx_events::event_bus::{
     ConsumeError, EventBusConsumer, ProduceError, ShutdownHandle, dead_letter_topic, resolve_key_field,
@@ -21,14 +20,9 @@ use serde_json::{Value, json};
 
 use crate::commands::{emit, json_to_avro, note, serializable};
 use crate::error::CliError;
+use crate::webhook::{Webhook, WebhookArgs};
 use crate::{lookup, render};
 
-/// How often `consume --webhook` tries to POST one event before its receiver fails.
-const WEBHOOK_TRIES: u32 = 3;
-/// The pause before the second POST; it doubles before each one after.
-const WEBHOOK_BACKOFF: Duration = Duration::from_millis(200);
-/// How long one POST may take, connecting included.
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 /// `consume` says how many events it handled every this many events.
 const PROGRESS_EVERY: u64 = 1000;
 
@@ -106,6 +100,8 @@ pub(crate) struct ConsumeOptions {
     pub(crate) start: StartFrom,
     /// POST each event here instead of printing it.
     pub(crate) webhook: Option<String>,
+    /// How (see `webhook.rs`).
+    pub(crate) webhook_args: WebhookArgs,
     /// Stop after this many events were printed or posted.
     pub(crate) max_events: Option<u64>,
 }
@@ -115,10 +111,12 @@ pub(crate) struct ConsumeOptions {
 /// it to the webhook; until Ctrl-C or SIGTERM, or `max_events`.
 pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &mut dyn Write) -> Result<(), CliError> {
     let mut settings = connection.settings()?;
-    // Batches of 500: fewer round trips, and each batch's lines go out in one write.
-    settings.batch_size = 500;
+    // Batches of 500: fewer round trips, and each batch's lines go out in one write. A webhook's
+    // batch is acknowledged when its slowest event is delivered, which retries may make minutes:
+    // a few events per key lane keep fewer in hand, for others of the group to claim meanwhile.
+    settings.batch_size = if options.webhook.is_some() { options.webhook_args.concurrency() * 4 } else { 500 };
     let sink = Arc::new(match &options.webhook {
-        Some(url) => Sink::Webhook(Webhook::new(url)?),
+        Some(url) => Sink::Webhook(Box::new(Webhook::new(url, &options.webhook_args)?)),
         None => Sink::Stdout(Mutex::new(Vec::with_capacity(1 << 16))),
     });
     let url = redacted_url(&settings);
@@ -132,14 +130,18 @@ pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &
         // The lines of a batch are written out before the batch is acknowledged, so that what
         // the bus forgets has reached standard output.
         .before_acknowledge(move || flushing.flush())
+        .concurrency(if options.webhook.is_some() { options.webhook_args.concurrency() } else { 1 })
         .build()
         .map_err(|error| consume_error(&url, error))?;
     let shutdown = consumer.shutdown_handle();
+    if let Sink::Webhook(webhook) = &*sink {
+        webhook.stop_with(shutdown.clone());
+    }
     if let Err(error) = stop_on_signals(shutdown.clone()) {
         note(notes, &format!("Ctrl-C will not stop the consumer cleanly: {error}"));
     }
     let progress = Arc::new(Progress { handled: AtomicU64::new(0), max: options.max_events, shutdown });
-    let _receivers = BuiltInReceivers::connect(sink, Arc::clone(&progress));
+    let _receivers = BuiltInReceivers::connect(Arc::clone(&sink), Arc::clone(&progress));
     let stream = consumer.stream().to_owned();
     note(notes, &format!("consuming `{stream}` as `{consumer_name}` in group `{}`; Ctrl-C stops", options.group_id));
     // The consumer runs on a thread of its own while this one waits: a signal sent to the
@@ -170,7 +172,10 @@ pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &
             stats.delivered, stats.dead_lettered, stats.reclaimed
         ),
     );
-    Ok(())
+    match &*sink {
+        Sink::Webhook(webhook) if webhook.is_gone() => Err(CliError::WebhookGone { url: webhook.url() }),
+        _ => Ok(()),
+    }
 }
 
 /// `dead-letters`: the topic's dead letters as a table or JSON, or (with `redrive`) all of them
@@ -279,15 +284,6 @@ fn dead_letter_json(letter: &DeadLetter) -> Value {
     })
 }
 
-/// The event as `consume` hands it on: `{"metadata": …, "data": …}`, the metadata in upstream's
-/// JSON form and the data in the event's JSON form.
-fn event_json(signal: &dyn AnySignal, data: &dyn Any, metadata: &EventsMetadata) -> Result<Value, BoxError> {
-    let data =
-        signal.data_to_json(data).ok_or_else(|| format!("the payload is not the data of `{}`", signal.event_type()))?;
-    let metadata: Value = serde_json::from_str(&metadata.to_json())?;
-    Ok(json!({"metadata": metadata, "data": data}))
-}
-
 /// Counts the events the built-in receiver handled, and stops the consumer at the limit.
 struct Progress {
     handled: AtomicU64,
@@ -312,8 +308,8 @@ enum Sink {
     /// Prints it as one JSON line on stdout: lines gather here, and are written out (and
     /// flushed) before each acknowledgement, in one write a batch.
     Stdout(Mutex<Vec<u8>>),
-    /// POSTs it as JSON.
-    Webhook(Webhook),
+    /// POSTs it to the webhook (boxed: it is much larger than the other).
+    Webhook(Box<Webhook>),
 }
 
 impl Sink {
@@ -340,10 +336,7 @@ impl Sink {
                 lines.extend_from_slice(b"}\n");
                 Ok(())
             }
-            Sink::Webhook(webhook) => {
-                let event = event_json(signal, data, metadata)?;
-                webhook.post(&event.to_string()).map_err(Into::into)
-            }
+            Sink::Webhook(webhook) => webhook.post(signal, data, metadata),
         }
     }
 
@@ -365,47 +358,6 @@ impl Sink {
             }
             std::process::exit(if broken_pipe { 0 } else { 1 });
         }
-    }
-}
-
-/// A URL that each event is POSTed to.
-struct Webhook {
-    url: String,
-    agent: ureq::Agent,
-}
-
-impl Webhook {
-    /// Checks the URL is `http://` or `https://` with a host.
-    fn new(url: &str) -> Result<Self, CliError> {
-        let invalid = |reason: String| CliError::WebhookUrl { url: url.to_owned(), reason };
-        let uri: ureq::http::Uri =
-            url.parse().map_err(|error: ureq::http::uri::InvalidUri| invalid(error.to_string()))?;
-        if !matches!(uri.scheme_str(), Some("http" | "https")) {
-            return Err(invalid("expected an `http://` or `https://` URL".to_owned()));
-        }
-        if uri.host().is_none_or(str::is_empty) {
-            return Err(invalid("the URL has no host".to_owned()));
-        }
-        let config = ureq::Agent::config_builder().timeout_global(Some(WEBHOOK_TIMEOUT)).build();
-        Ok(Webhook { url: url.to_owned(), agent: ureq::Agent::new_with_config(config) })
-    }
-
-    /// POSTs the JSON body, trying again with a growing pause while the request fails or the
-    /// answer is not a success.
-    fn post(&self, body: &str) -> Result<(), String> {
-        let mut pause = WEBHOOK_BACKOFF;
-        let mut last_error = String::new();
-        for attempt in 1..=WEBHOOK_TRIES {
-            match self.agent.post(&self.url).header("content-type", "application/json").send(body) {
-                Ok(_) => return Ok(()),
-                Err(error) => last_error = error.to_string(),
-            }
-            if attempt < WEBHOOK_TRIES {
-                std::thread::sleep(pause);
-                pause = pause.saturating_mul(2);
-            }
-        }
-        Err(format!("POST to `{}` failed {WEBHOOK_TRIES} times; the last: {last_error}", self.url))
     }
 }
 
@@ -465,15 +417,5 @@ mod tests {
         assert_eq!(url("redis://:secret@host"), "redis://:***@host");
         assert_eq!(url("rediss://token@host/1"), "rediss://***@host/1");
         assert_eq!(url("not a url"), "not a url");
-    }
-
-    #[test]
-    fn webhooks_must_be_http_urls_with_a_host() {
-        assert!(Webhook::new("http://127.0.0.1:8080/hook").is_ok());
-        assert!(Webhook::new("https://example.org").is_ok());
-        let reason = |url: &str| Webhook::new(url).err().map(|error| error.to_string()).unwrap_or_default();
-        assert!(reason("ftp://example.org/x").contains("expected an `http://` or `https://` URL"));
-        assert!(reason("/just/a/path").contains("expected an `http://`"));
-        assert!(reason("http://exa mple.org").starts_with("invalid webhook URL `http://exa mple.org`: "));
     }
 }

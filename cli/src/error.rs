@@ -85,6 +85,15 @@ pub(crate) enum CliError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The webhook answered `410 Gone`: the consumer stopped.
+    #[cfg(feature = "redis")]
+    #[error(
+        "the webhook {url} answered 410 Gone; the consumer stopped, and the events it had not delivered stay in the stream"
+    )]
+    WebhookGone {
+        /// The URL, redacted.
+        url: String,
+    },
     /// `--id` names no dead letter of the topic.
     #[cfg(feature = "redis")]
     #[error("no dead letter with id `{id}` in `{stream}`; `openedx-events dead-letters` lists them")]

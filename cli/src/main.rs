@@ -17,6 +17,8 @@ mod lookup;
 #[cfg(feature = "outbox")]
 mod relay;
 mod render;
+#[cfg(feature = "redis")]
+mod webhook;
 
 use std::io::{self, Write as _};
 use std::path::PathBuf;
@@ -117,9 +119,11 @@ enum Command {
         /// A new group starts after this stream entry id; an existing group is moved there
         #[arg(long, value_name = "ID")]
         from_id: Option<String>,
-        /// POST each event as JSON to this URL instead of printing it
+        /// POST each event to this URL instead of printing it (a CloudEvent; see the `--webhook-*` options)
         #[arg(long, value_name = "URL")]
         webhook: Option<String>,
+        #[command(flatten)]
+        webhook_args: webhook::WebhookArgs,
         /// Stop after this many events were printed or posted
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         max_events: Option<u64>,
@@ -156,6 +160,10 @@ enum Command {
         /// Allow re-driving and deleting dead letters, with the token (printed at start, or $OPENEDX_EVENTS_CONSOLE_TOKEN)
         #[arg(long)]
         allow_changes: bool,
+        /// Also show the Kafka topics of these brokers, `host:port[,host:port]` [default: $EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS]
+        #[cfg(feature = "kafka")]
+        #[arg(long, value_name = "SERVERS")]
+        kafka_bootstrap_servers: Option<String>,
         #[command(flatten)]
         bus: BusArgs,
     },
@@ -255,13 +263,24 @@ fn run(command: Command) -> Result<(), CliError> {
             &mut stderr,
         ),
         #[cfg(feature = "redis")]
-        Command::Consume { topic, group_id, consumer_name, from_beginning, from_id, webhook, max_events, bus } => {
+        Command::Consume {
+            topic,
+            group_id,
+            consumer_name,
+            from_beginning,
+            from_id,
+            webhook,
+            webhook_args,
+            max_events,
+            bus,
+        } => {
             let start = match (from_beginning, from_id) {
                 (_, Some(id)) => bus::StartFrom::Id(id),
                 (true, None) => bus::StartFrom::Beginning,
                 (false, None) => bus::StartFrom::End,
             };
-            let options = bus::ConsumeOptions { topic, group_id, consumer_name, start, webhook, max_events };
+            let options =
+                bus::ConsumeOptions { topic, group_id, consumer_name, start, webhook, webhook_args, max_events };
             // The consumer's thread prints events and progress itself, a line at a time, as they
             // come: this thread must not hold the locks meanwhile.
             drop((stdout, stderr));
@@ -272,8 +291,21 @@ fn run(command: Command) -> Result<(), CliError> {
             bus::dead_letters(&bus.into(), &topic, json, redrive, &ids, &mut stdout, &mut stderr)
         }
         #[cfg(feature = "redis")]
-        Command::Console { listen, allow_remote, allow_changes, bus } => {
-            let options = console::ConsoleOptions { listen, allow_remote, allow_changes };
+        Command::Console {
+            listen,
+            allow_remote,
+            allow_changes,
+            #[cfg(feature = "kafka")]
+            kafka_bootstrap_servers,
+            bus,
+        } => {
+            let options = console::ConsoleOptions {
+                listen,
+                allow_remote,
+                allow_changes,
+                #[cfg(feature = "kafka")]
+                kafka_bootstrap_servers,
+            };
             // The server's threads write audit lines to stderr: this one must not hold its lock.
             drop((stdout, stderr));
             console::console(&bus.into(), &options, &mut io::stderr())

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use openedx_events::event_bus::{
-    BackgroundProducer, Delivery, ProducerConfig, deliver_fields, message_fields, start_producing,
+    BackgroundProducer, Delivery, EventBusConsumer, ProducerConfig, deliver_fields, message_fields, start_producing,
 };
 use openedx_events::{EventData, EventsMetadata, openedx_event, receiver};
 use openedx_events_redis::{RedisConsumer, RedisProducer, RedisSettings, StartFrom};
@@ -298,6 +298,46 @@ fn consume(c: &mut Criterion, scratch: &Scratch) {
             });
         });
     }
+    // The blocking consumer as a service runs it: `consume_indefinitely`, which sends each
+    // acknowledgement with the next read and reads the next batch ahead while it dispatches
+    // one; stopped from a watching thread once everything arrived.
+    for batch_size in [100, 500] {
+        let mut settings = settings.clone();
+        settings.batch_size = batch_size;
+        bench.bench_function(BenchmarkId::new("consume_indefinitely", batch_size), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let group = format!("group-{}", groups.fetch_add(1, Ordering::Relaxed));
+                    let mut consumer = RedisConsumer::builder(settings.clone())
+                        .topic(topic)
+                        .group(&group)
+                        .consumer_name("consumer-1")
+                        .start(StartFrom::Beginning)
+                        .build()
+                        .expect("settings with a URL");
+                    let shutdown = consumer.shutdown_handle();
+                    let received = RECEIVED.load(Ordering::Relaxed);
+                    let watcher = std::thread::spawn(move || {
+                        while RECEIVED.load(Ordering::Relaxed) - received < CONSUME_EVENTS as u64 {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        shutdown.shutdown();
+                        Instant::now()
+                    });
+                    let start = Instant::now();
+                    consumer.consume_indefinitely().expect("consumed");
+                    // Up to the last dispatch, not the end of the read that waits on the drained
+                    // stream when the shutdown comes.
+                    total += watcher.join().expect("the watcher") - start;
+                    assert_eq!(consumer.stats().delivered, CONSUME_EVENTS as u64);
+                    drop(consumer);
+                    destroy(&group);
+                }
+                total
+            });
+        });
+    }
     // The async consumer, on a tokio runtime.
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
@@ -320,8 +360,10 @@ fn consume(c: &mut Criterion, scratch: &Scratch) {
                     let start = Instant::now();
                     runtime.block_on(async {
                         let done = async {
+                            // Checked every millisecond: yielding in a loop instead would keep a
+                            // worker busy, taking a core from Redis on a 2-core machine.
                             while RECEIVED.load(Ordering::Relaxed) - received < CONSUME_EVENTS as u64 {
-                                tokio::task::yield_now().await;
+                                tokio::time::sleep(Duration::from_millis(1)).await;
                             }
                         };
                         consumer.run(done).await.expect("consumed");

@@ -4,10 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use openedx_events::event_bus::{ConsumeError, EventBusConsumer, ShutdownHandle, deliver_fields, deliver_with_retries};
+use openedx_events::event_bus::{
+    ConsumeError, EventBusConsumer, ShutdownHandle, deliver_fields, deliver_with_retries, message_event_key,
+};
 use redis::{Client, Connection, ErrorKind, RedisError, RedisResult, Value};
 
 use crate::fast::{FastConnection, Target};
+use crate::lanes::{lanes, run_lanes};
 use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
 use crate::reply::query_value;
 use crate::resp::{EntryRef, read_entries};
@@ -53,9 +56,14 @@ pub struct RedisConsumer {
     /// consuming indefinitely, on the fast connection).
     deferred_ack: Option<redis::Cmd>,
     defer_acks: bool,
+    /// A read of the next batch sent while this one is dispatched, its reply not read yet
+    /// (only while consuming indefinitely); `Some(true)` when an acknowledgement went before it.
+    read_ahead: Option<bool>,
     protocol: Protocol,
     shutdown: ShutdownHandle,
     before_acknowledge: Option<BeforeAcknowledge>,
+    /// How many keys are dispatched at once (1: one message at a time).
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for RedisConsumer {
@@ -78,6 +86,7 @@ pub struct RedisConsumerBuilder {
     consumer_name: Option<String>,
     start: StartFrom,
     before_acknowledge: Option<BeforeAcknowledge>,
+    concurrency: usize,
 }
 
 impl std::fmt::Debug for RedisConsumerBuilder {
@@ -88,6 +97,7 @@ impl std::fmt::Debug for RedisConsumerBuilder {
             .field("group", &self.group)
             .field("consumer_name", &self.consumer_name)
             .field("start", &self.start)
+            .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()
     }
 }
@@ -129,6 +139,16 @@ impl RedisConsumerBuilder {
         self
     }
 
+    /// Dispatches the messages of up to `keys` distinct event keys at once (the blocking consumer
+    /// only), each on a thread of its own: the messages of one key (the value at the signal's
+    /// key field) are dispatched one after the other, in stream order, and messages without a
+    /// key each on their own. A batch is acknowledged once all of it was dispatched or
+    /// dead-lettered. 1 (the default) dispatches one message at a time.
+    pub fn concurrency(mut self, keys: usize) -> Self {
+        self.concurrency = keys.max(1);
+        self
+    }
+
     /// Checks what is required and makes the protocol both drivers share.
     fn protocol(self) -> Result<(redis::Client, Protocol, Option<BeforeAcknowledge>), ConsumeError> {
         let missing: Vec<&str> = [("topic", self.topic.is_none()), ("group", self.group.is_none())]
@@ -150,6 +170,7 @@ impl RedisConsumerBuilder {
     /// The blocking consumer; it connects on first use. An error when the settings have no
     /// usable URL, or the topic or the group is missing.
     pub fn build(self) -> Result<RedisConsumer, ConsumeError> {
+        let concurrency = self.concurrency;
         let (client, protocol, before_acknowledge) = self.protocol()?;
         let fast_target = Target::of(client.get_connection_info());
         Ok(RedisConsumer {
@@ -159,9 +180,11 @@ impl RedisConsumerBuilder {
             fast: None,
             deferred_ack: None,
             defer_acks: false,
+            read_ahead: None,
             protocol,
             shutdown: ShutdownHandle::default(),
             before_acknowledge,
+            concurrency,
         })
     }
 
@@ -183,6 +206,7 @@ impl RedisConsumer {
             consumer_name: None,
             start: StartFrom::default(),
             before_acknowledge: None,
+            concurrency: 1,
         }
     }
 
@@ -235,6 +259,24 @@ impl RedisConsumer {
         self.connection = None;
         self.fast = None;
         self.deferred_ack = None;
+        self.read_ahead = None;
+    }
+
+    /// Reads the replies of a read sent ahead, when no more batches are wanted (shutting down).
+    /// What it read stays pending to this consumer: a consumer of the same name takes it back
+    /// first thing when it starts, others once it has been idle for `claim_idle_time`.
+    fn finish_read_ahead(&mut self) -> RedisResult<()> {
+        let Some(ack_first) = self.read_ahead.take() else { return Ok(()) };
+        let Some(fast) = self.fast.as_mut() else { return Ok(()) };
+        if ack_first {
+            fast.receive()?;
+        }
+        let reply = fast.receive()?;
+        let left = read_entries(&reply.frame, &reply.bytes).len();
+        if left > 0 {
+            tracing::debug!(stream = %self.protocol.full_topic, left, "messages read ahead stay pending to this consumer");
+        }
+        Ok(())
     }
 
     /// Sends a deferred acknowledgement now.
@@ -259,6 +301,9 @@ impl RedisConsumer {
     /// [`poll`](Self::poll), leaving the acknowledgement to go out with the next read when
     /// consuming indefinitely.
     fn round(&mut self) -> RedisResult<usize> {
+        if let Some(ack_first) = self.read_ahead.take() {
+            return self.read_ahead_round(ack_first);
+        }
         if self.protocol.group_setup().is_some() || self.protocol.recovery_due() {
             self.flush_ack()?;
         }
@@ -291,6 +336,12 @@ impl RedisConsumer {
                 };
                 let entries = read_entries(&reply.frame, &reply.bytes);
                 let handled = entries.len();
+                if self.reads_ahead(handled)
+                    && let Some(fast) = self.fast.as_mut()
+                {
+                    fast.send(&[&self.protocol.read_ahead()])?;
+                    self.read_ahead = Some(false);
+                }
                 self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
                 Ok(handled)
             }
@@ -301,6 +352,44 @@ impl RedisConsumer {
                 Ok(handled)
             }
         }
+    }
+
+    /// Whether to ask for the next batch before dispatching one of `entries` messages: only
+    /// while consuming indefinitely, on the fast connection, with the stream busy. Redis then
+    /// reads the next batch (about half of consuming's cost) on its own core meanwhile.
+    fn reads_ahead(&self, entries: usize) -> bool {
+        self.defer_acks && !self.shutdown.is_shutdown() && self.protocol.worth_reading_ahead(entries)
+    }
+
+    /// A round whose read went out ahead, during the last one: its reply is read, and the
+    /// last round's acknowledgement goes out with the next read ahead (or with the next
+    /// waiting read, when the stream has run dry).
+    fn read_ahead_round(&mut self, ack_first: bool) -> RedisResult<usize> {
+        let Some(fast) = self.fast.as_mut() else {
+            return Err(RedisError::from((ErrorKind::Client, "no connection for the read ahead")));
+        };
+        if ack_first {
+            fast.receive()?;
+        }
+        let reply = fast.receive()?;
+        let entries = read_entries(&reply.frame, &reply.bytes);
+        let handled = entries.len();
+        if self.reads_ahead(handled) {
+            let read = self.protocol.read_ahead();
+            let Some(fast) = self.fast.as_mut() else { return Ok(0) };
+            match self.deferred_ack.take() {
+                Some(acknowledge) => {
+                    fast.send(&[&acknowledge, &read])?;
+                    self.read_ahead = Some(true);
+                }
+                None => {
+                    fast.send(&[&read])?;
+                    self.read_ahead = Some(false);
+                }
+            }
+        }
+        self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
+        Ok(handled)
     }
 
     /// Takes back this consumer's own pending messages and those idle too long elsewhere;
@@ -338,6 +427,9 @@ impl RedisConsumer {
     /// Dispatches each entry (with the number of times Redis delivered it, 0 when new), moves
     /// the undeliverable ones aside, and acknowledges them all.
     fn handle(&mut self, entries: Vec<(EntryRef<'_>, u64)>) -> RedisResult<()> {
+        if self.concurrency > 1 && entries.len() > 1 {
+            return self.handle_concurrently(entries);
+        }
         let mut done = Vec::with_capacity(entries.len());
         for (entry, deliveries) in entries {
             let settle = match self.protocol.plan(&entry, deliveries) {
@@ -366,7 +458,56 @@ impl RedisConsumer {
                 break;
             }
         }
-        if let Some(acknowledge) = self.protocol.acknowledge(&done) {
+        self.acknowledge(&done)
+    }
+
+    /// [`handle`](Self::handle) with up to `concurrency` keys dispatched at once (see
+    /// [`RedisConsumerBuilder::concurrency`]); what was not dispatched because of a shutdown
+    /// stays pending.
+    fn handle_concurrently(&mut self, entries: Vec<(EntryRef<'_>, u64)>) -> RedisResult<()> {
+        let plans: Vec<Plan> =
+            entries.iter().map(|(entry, deliveries)| self.protocol.plan(entry, *deliveries)).collect();
+        let keyed = entries
+            .iter()
+            .zip(&plans)
+            .enumerate()
+            .filter(|(_, (_, plan))| matches!(plan, Plan::Dispatch { .. }))
+            .map(|(index, ((entry, _), _))| (index, message_event_key(&entry.fields).map(|key| key.to_string())));
+        let (shutdown, retry) = (self.shutdown.clone(), self.protocol.settings.retry);
+        let mut outcomes = run_lanes(lanes(keyed), entries.len(), self.concurrency, |index| {
+            let stop = || shutdown.is_shutdown();
+            let outcome = deliver_with_retries(|| deliver_fields(&entries[index].0.fields), &retry, &stop);
+            (outcome, !stop())
+        });
+        let mut done = Vec::with_capacity(entries.len());
+        for (index, ((entry, _), plan)) in entries.iter().zip(plans).enumerate() {
+            let settle = match plan {
+                Plan::Acknowledge => Settle::Acknowledge,
+                Plan::DeadLetter { error, attempts } => Settle::DeadLetter { error, attempts },
+                Plan::Dispatch { earlier } => match outcomes[index].take() {
+                    Some((outcome, attempts)) => {
+                        self.protocol.settle(outcome, attempts, earlier, self.shutdown.is_shutdown())
+                    }
+                    None => Settle::LeavePending,
+                },
+            };
+            match settle {
+                Settle::Acknowledge => {}
+                Settle::DeadLetter { error, attempts } => {
+                    let command = self.protocol.dead_letter(entry, &error, attempts);
+                    self.run(&command)?;
+                    self.protocol.dead_lettered();
+                }
+                Settle::LeavePending => continue,
+            }
+            done.push(entry.id.to_owned());
+        }
+        self.acknowledge(&done)
+    }
+
+    /// Acknowledges the handled ids (after the hook), now or with the next read.
+    fn acknowledge(&mut self, done: &[String]) -> RedisResult<()> {
+        if let Some(acknowledge) = self.protocol.acknowledge(done) {
             if let Some(hook) = &mut self.before_acknowledge {
                 hook();
             }
@@ -407,7 +548,7 @@ impl EventBusConsumer for RedisConsumer {
             }
         }
         self.defer_acks = false;
-        if let Err(error) = self.flush_ack() {
+        if let Err(error) = self.finish_read_ahead().and_then(|()| self.flush_ack()) {
             // What it covered stays pending, and is taken back by whoever consumes next.
             tracing::warn!(stream = %self.protocol.full_topic, "the last acknowledgement failed: {error}");
         }

@@ -134,6 +134,22 @@ impl FastConnection {
         Ok((first?, second))
     }
 
+    /// Sends commands in one write without waiting: their replies are read later, in order,
+    /// with [`receive`](Self::receive).
+    pub(crate) fn send(&mut self, commands: &[&redis::Cmd]) -> RedisResult<()> {
+        let mut packed = Vec::new();
+        for command in commands {
+            command.write_packed_command(&mut packed);
+        }
+        self.stream.write_all(&packed)?;
+        Ok(())
+    }
+
+    /// Reads the next reply of what was [`send`](Self::send)-ed.
+    pub(crate) fn receive(&mut self) -> RedisResult<Reply> {
+        self.reply()
+    }
+
     fn reply(&mut self) -> RedisResult<Reply> {
         loop {
             if let Some(reply) = take_reply(&mut self.buffer)? {

@@ -10,7 +10,11 @@
 //!    of group members idle for longer than that time (they crashed), with `XCLAIM` /
 //!    `XAUTOCLAIM`. A message already delivered more than `max_attempts` times is dead-lettered
 //!    without another try, so a message that crashes its consumer cannot loop forever.
-//! 2. Then it reads new messages in batches with `XREADGROUP ... >`.
+//! 2. Then it reads new messages in batches with `XREADGROUP ... >`. Consuming indefinitely, it
+//!    asks for the next batch while it dispatches a full one, so that Redis reads on its core
+//!    while this process dispatches on another. A consumer stopped meanwhile leaves that batch
+//!    pending to its name: a consumer of the same name takes it back first thing when it starts,
+//!    others after `claim_idle_time`.
 //! 3. Each message is dispatched, retried while receivers fail, and acknowledged only after it
 //!    was delivered or dead-lettered.
 //!
@@ -52,6 +56,7 @@ mod async_consumer;
 mod consumer;
 mod dead_letters;
 mod fast;
+mod lanes;
 mod producer;
 mod protocol;
 mod reply;

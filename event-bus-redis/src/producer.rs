@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use openedx_events::EventsMetadata;
 use openedx_events::event_bus::{EventBusProducer, OutgoingMessage, ProduceError, message_fields};
-use redis::{Client, Connection, ErrorKind, RedisError, RedisResult};
+use redis::{Client, Connection, ErrorKind, FromRedisValue as _, RedisError, RedisResult};
 
 use crate::settings::RedisSettings;
 use crate::{COMMAND_TIMEOUT, client, connect, is_retryable};
@@ -97,23 +97,52 @@ impl RedisProducer {
 
     /// Adds many events in one round trip (a pipeline); each is `(topic without prefix,
     /// metadata, Avro bytes)`. Returns the entries' ids.
+    ///
+    /// The pipeline goes out in pieces of [`WRITE_CHUNK`] commands as they are built, so that
+    /// Redis adds the first events on its core while this process encodes the next on another;
+    /// the replies are read after the last piece.
     pub fn send_entries(&self, events: &[(&str, &EventsMetadata, &[u8])]) -> Result<Vec<String>, ProduceError> {
-        let mut pipeline = redis::Pipeline::with_capacity(events.len());
-        // Events of a batch mostly go to one topic: its full name is made once.
-        let mut full_topic: Option<(&str, String)> = None;
-        for (topic, metadata, event_data) in events {
-            if full_topic.as_ref().is_none_or(|(last, _)| last != topic) {
-                full_topic = Some((topic, self.settings.full_topic(topic)));
+        self.with_connection(|connection| {
+            // Events of a batch mostly go to one topic: its full name is made once.
+            let mut full_topic: Option<(&str, String)> = None;
+            let mut packed = Vec::new();
+            for (index, (topic, metadata, event_data)) in events.iter().enumerate() {
+                if full_topic.as_ref().is_none_or(|(last, _)| last != topic) {
+                    full_topic = Some((topic, self.settings.full_topic(topic)));
+                }
+                let full = full_topic.as_ref().map_or("", |(_, full)| full.as_str());
+                self.xadd(full, metadata, event_data).write_packed_command(&mut packed);
+                if (index + 1) % WRITE_CHUNK == 0 {
+                    connection.send_packed_command(&packed)?;
+                    packed.clear();
+                }
             }
-            let full = full_topic.as_ref().map_or("", |(_, full)| full.as_str());
-            pipeline.add_command(self.xadd(full, metadata, event_data));
-        }
-        self.with_connection(|connection| pipeline.query::<Vec<String>>(connection)).map_err(|e| {
+            if !packed.is_empty() {
+                connection.send_packed_command(&packed)?;
+            }
+            // Every reply is read, even after an error, so that the connection stays in step.
+            let mut ids = Vec::with_capacity(events.len());
+            let mut refused = None;
+            for _ in events {
+                match connection.recv_response()?.extract_error() {
+                    Ok(id) => ids.push(String::from_redis_value(id)?),
+                    Err(error) => {
+                        refused.get_or_insert(error);
+                    }
+                }
+            }
+            refused.map_or(Ok(ids), Err)
+        })
+        .map_err(|e| {
             let topic = events.first().map(|(topic, _, _)| self.settings.full_topic(topic)).unwrap_or_default();
             ProduceError::backend(format!("{} events", events.len()), topic, is_retryable(&e), e)
         })
     }
 }
+
+/// How many `XADD`s [`RedisProducer::send_entries`] writes at a time: large enough that a write
+/// carries many events (about 30 KB), small enough that Redis starts early.
+const WRITE_CHUNK: usize = 64;
 
 impl EventBusProducer for RedisProducer {
     /// Adds the event to its topic's stream. Streams do not partition, so the key field is not

@@ -274,6 +274,29 @@ impl Protocol {
         command
     }
 
+    /// The next batch, asked for while this one is dispatched: without `BLOCK`, so that an
+    /// acknowledgement sent behind it on the same connection is never held up by a wait.
+    pub(crate) fn read_ahead(&self) -> Cmd {
+        let mut command = redis::cmd("XREADGROUP");
+        command
+            .arg("GROUP")
+            .arg(&self.group)
+            .arg(&self.consumer)
+            .arg("COUNT")
+            .arg(self.count())
+            .arg("STREAMS")
+            .arg(&self.full_topic)
+            .arg(">");
+        command
+    }
+
+    /// Whether a read that returned `entries` suggests more are waiting: the batch was full,
+    /// so the stream is busy and reading ahead keeps Redis working while this process
+    /// dispatches. A short batch means the stream is drained, and the next read should wait.
+    pub(crate) fn worth_reading_ahead(&self, entries: usize) -> bool {
+        entries >= self.count()
+    }
+
     /// The entries of an `XREADGROUP` reply.
     pub(crate) fn read_entries(reply: Value) -> Vec<StreamEntry> {
         read_reply_entries(reply)
@@ -318,6 +341,7 @@ impl Protocol {
             }
             Delivery::ReceiversFailed(error) => Settle::DeadLetter { error, attempts: total },
             Delivery::Unusable(unusable) => Settle::DeadLetter { error: unusable.to_string(), attempts: total },
+            Delivery::Refused(error) => Settle::DeadLetter { error, attempts: total },
         }
     }
 

@@ -236,3 +236,29 @@ fn selected_dead_letters_are_read_redriven_byte_for_byte_and_deleted() {
     assert_eq!(deleted, [(ids[0].clone(), true), (ids[1].clone(), false)]);
     assert_eq!(scratch.redis.stream_len(&dead_letter_stream), 0);
 }
+
+/// A batch goes out in several writes and its replies are read after: a command Redis refuses
+/// in the middle fails the batch, names the error, and leaves the connection usable, the
+/// events around it added.
+#[test]
+fn a_refused_command_in_a_batch_fails_it_and_the_connection_stays_in_step() {
+    let mut scratch = Scratch::new("refused-batch");
+    let producer = RedisProducer::new(scratch.settings.clone()).unwrap();
+    let not_a_stream = scratch.settings.full_topic("not-a-stream");
+    redis::cmd("SET").arg(&not_a_stream).arg("a string").query::<()>(scratch.redis.connection()).unwrap();
+    let metadata = REDIS_PUBLISHED.generate_signal_metadata(None);
+    let data = REDIS_PUBLISHED
+        .encode_avro(&Published { course: Course { key: "course-v1:a+b+c".into() }, n: 1 })
+        .expect("encodable");
+    // More than one write's worth before and after the refused command.
+    let mut batch: Vec<(&str, &EventsMetadata, &[u8])> = vec![("good", &metadata, data.as_slice()); 100];
+    batch.push(("not-a-stream", &metadata, data.as_slice()));
+    batch.extend(vec![("good", &metadata, data.as_slice()); 100]);
+    let error = producer.send_entries(&batch).expect_err("XADD on a string is refused").to_string();
+    assert!(error.contains("WRONGTYPE"), "{error}");
+    let length: usize =
+        redis::cmd("XLEN").arg(scratch.settings.full_topic("good")).query(scratch.redis.connection()).unwrap();
+    assert_eq!(length, 200, "the others were added");
+    let id = producer.send_to_stream(&scratch.settings.full_topic("good"), &metadata, &data).expect("still usable");
+    assert!(id.contains('-'), "a stream id: {id}");
+}

@@ -794,6 +794,45 @@ fn two_consumers_of_a_group_share_the_work_without_loss_or_double_delivery() {
     assert_eq!(pending_count(scratch.redis.connection(), &stream, "group"), 0);
 }
 
+/// Consuming indefinitely, a consumer asks for the next batch while it dispatches a full one.
+/// Stopped in the middle, it leaves the rest of its batch and the batch it read ahead pending to
+/// its name; the next consumer of that name takes them back first, and nothing is lost.
+#[test]
+fn a_consumer_stopped_while_reading_ahead_leaves_nothing_behind() {
+    let mut scratch = Scratch::new("read-ahead");
+    let stream = scratch.settings.full_topic("ticks");
+    let producer = RedisProducer::new(scratch.settings.clone()).unwrap();
+    let produced = produce(&producer, "ticks", 0..300);
+    let barrier = Arc::new(Barrier::new(2));
+    let recorder = Recorder { pause_at: Some((45, Arc::clone(&barrier))), ..Recorder::default() };
+    let first_ids = Arc::clone(&recorder.ids);
+    let consumer = new_consumer(scratch.settings.clone(), "ticks", "group", "one", StartFrom::Beginning);
+    let shutdown = consumer.shutdown_handle();
+    let running = spawn_consumer(consumer, recorder);
+    barrier.wait();
+    // The 45th event is in hand (batches of 10), and the fifth batch was read ahead.
+    shutdown.shutdown();
+    barrier.wait();
+    let (result, stats) = running.join().expect("the consumer thread");
+    result.expect("a graceful shutdown");
+    assert_eq!(stats.delivered, 45, "it finished the event in hand and stopped");
+    let left = pending_entries(scratch.redis.connection(), &stream, "group");
+    assert_eq!(left.len(), 5 + 10, "the rest of its batch and the batch read ahead: {left:?}");
+    assert!(left.iter().all(|(_, consumer, _)| consumer == "one"), "{left:?}");
+
+    let mut second = new_consumer(scratch.settings.clone(), "ticks", "group", "one", StartFrom::Beginning);
+    let recorder = Recorder::default();
+    let second_ids = Arc::clone(&recorder.ids);
+    install(recorder);
+    poll_until_drained(&mut second, &mut connect(&redis_url()), "group");
+    let mut all: Vec<Uuid> = snapshot(&first_ids);
+    all.extend(snapshot(&second_ids));
+    let unique: BTreeSet<Uuid> = all.iter().copied().collect();
+    assert_eq!(unique, event_ids(&produced), "every event dispatched");
+    assert_eq!(all.len(), produced.len(), "none twice: the shutdown acknowledged what was done");
+    assert_eq!(pending_count(scratch.redis.connection(), &stream, "group"), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. A producer that cannot reach Redis.
 

@@ -70,3 +70,8 @@ pub struct CatalogReadmeDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/how-to/events-in-an-async-service.md")]
 pub struct EventsInAnAsyncServiceDoctests;
+
+/// docs/how-to/receive-webhooks.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-to/receive-webhooks.md")]
+pub struct ReceiveWebhooksDoctests;

@@ -30,6 +30,10 @@ impl Decoded {
 
 /// Decodes an entry through the catalog; never fails, says what went wrong instead.
 pub(crate) fn decode(entry: &Entry) -> Decoded {
+    #[cfg(feature = "kafka")]
+    if entry.field(openedx_events_kafka::header_name(openedx_events::event_bus::MetadataHeader::Type)).is_some() {
+        return decode_kafka(entry);
+    }
     let event_type = entry.text("type");
     let signal = openedx_events::get_signal_by_type(&event_type);
     let (metadata, bytes) = match parse_message_fields(&entry.fields) {
@@ -40,6 +44,32 @@ pub(crate) fn decode(entry: &Entry) -> Decoded {
     let data = match signal {
         None => Err(format!("no event of type `{event_type}` in this program's catalog; shown raw")),
         Some(signal) => signal.avro_to_json(bytes).map_err(|error| format!("the data does not decode: {error}")),
+    };
+    Decoded { event_type, metadata: metadata_json, data, signal }
+}
+
+/// A Kafka message (its headers, and its value in the Confluent framing): the metadata from the
+/// `ce_*` headers, the data decoded with this program's schema of the event type (a message
+/// written with another version of the schema may not decode: it is shown raw).
+#[cfg(feature = "kafka")]
+fn decode_kafka(entry: &Entry) -> Decoded {
+    use openedx_events::event_bus::{MetadataHeader, metadata_from_headers};
+    use openedx_events_kafka::{header_name, unframe};
+
+    let event_type = entry.text(header_name(MetadataHeader::Type));
+    let signal = openedx_events::get_signal_by_type(&event_type);
+    let metadata = match metadata_from_headers(|header| entry.field(header_name(header)), header_name) {
+        Ok(metadata) => metadata,
+        Err(unusable) => return Decoded { event_type, metadata: None, data: Err(unusable.0), signal },
+    };
+    let metadata_json = serde_json::from_str(&metadata.to_json()).ok();
+    let value = entry.field(super::kafka_view::VALUE_FIELD).unwrap_or_default();
+    let data = match (signal, unframe(value)) {
+        (None, _) => Err(format!("no event of type `{event_type}` in this program's catalog; shown raw")),
+        (Some(_), Err(error)) => Err(format!("the value is not framed Avro: {error}")),
+        (Some(signal), Ok((_, avro))) => {
+            signal.avro_to_json(avro).map_err(|error| format!("the data does not decode: {error}"))
+        }
     };
     Decoded { event_type, metadata: metadata_json, data, signal }
 }

@@ -11,6 +11,8 @@
 
 mod decode;
 mod html;
+#[cfg(feature = "kafka")]
+mod kafka_view;
 mod pages;
 mod redis_view;
 mod server;
@@ -43,6 +45,43 @@ pub(crate) struct ConsoleOptions {
     pub(crate) allow_remote: bool,
     /// Whether re-driving and deleting dead letters is allowed (with the token).
     pub(crate) allow_changes: bool,
+    /// `--kafka-bootstrap-servers`, over `EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS`.
+    #[cfg(feature = "kafka")]
+    pub(crate) kafka_bootstrap_servers: Option<String>,
+}
+
+/// The buses the console shows: Redis when a Redis URL is given, Kafka when brokers are; at
+/// least one.
+fn views(connection: &Connection, options: &ConsoleOptions) -> Result<Vec<Box<dyn view::BusView>>, CliError> {
+    let mut views: Vec<Box<dyn view::BusView>> = Vec::new();
+    let redis = match connection.settings() {
+        Ok(settings) => Some(settings),
+        Err(CliError::NoRedisUrl) => None,
+        Err(error) => return Err(error),
+    };
+    if let Some(settings) = redis {
+        views.push(Box::new(redis_view::RedisView::new(settings).map_err(CliError::BusSettings)?));
+    }
+    #[cfg(feature = "kafka")]
+    {
+        let mut settings = openedx_events_kafka::KafkaSettings::from_env()
+            .map_err(|error| CliError::BusSettings(error.to_string()))?;
+        if let Some(servers) = &options.kafka_bootstrap_servers {
+            settings.bootstrap_servers = Some(servers.clone());
+        }
+        if let Some(prefix) = &connection.topic_prefix {
+            settings.topic_prefix = Some(prefix.clone()).filter(|prefix| !prefix.is_empty());
+        }
+        if settings.bootstrap_servers.as_deref().is_some_and(|servers| !servers.is_empty()) {
+            views.push(Box::new(kafka_view::KafkaView::new(settings).map_err(CliError::BusSettings)?));
+        }
+    }
+    #[cfg(not(feature = "kafka"))]
+    let _ = options;
+    if views.is_empty() {
+        return Err(CliError::NoRedisUrl);
+    }
+    Ok(views)
 }
 
 /// `console`: serves the pages until the process is stopped.
@@ -60,8 +99,7 @@ pub(crate) fn console(
         )));
     }
     let token = if options.allow_changes { Some(token()?) } else { None };
-    let settings = connection.settings()?;
-    let view = redis_view::RedisView::new(settings).map_err(CliError::BusSettings)?;
+    let views = views(connection, options)?;
     let listener =
         listen(address).map_err(|error| CliError::ConsoleServer(format!("cannot listen on {address}: {error}")))?;
     let bound = listener.local_addr().map_err(|error| CliError::ConsoleServer(error.to_string()))?;
@@ -73,7 +111,9 @@ pub(crate) fn console(
     };
     let server = tiny_http::Server::from_listener(listener, None)
         .map_err(|error| CliError::ConsoleServer(format!("cannot serve on {bound}: {error}")))?;
-    note(notes, &format!("console for {}", view::BusView::describe(&view)));
+    for view in &views {
+        note(notes, &format!("console for {}", view.describe()));
+    }
     match &token {
         None => note(notes, "read-only; start with --allow-changes to re-drive or delete dead letters"),
         Some((token, generated)) if *generated => note(
@@ -96,7 +136,7 @@ pub(crate) fn console(
         format!("http://{bound}/")
     };
     note(notes, &format!("listening on {url}; Ctrl-C stops"));
-    let console = Arc::new(Console { views: vec![Box::new(view)], token: token.map(|(token, _)| token), hosts });
+    let console = Arc::new(Console { views, token: token.map(|(token, _)| token), hosts });
     let server = Arc::new(server);
     std::thread::scope(|scope| {
         for _ in 0..WORKERS {

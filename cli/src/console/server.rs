@@ -266,7 +266,7 @@ impl Console {
         };
         let before = match param(params, "before") {
             "" => None,
-            id => Some(stream_id(id, "before")?),
+            id => Some(stream_id(view, id, "before")?),
         };
         let mut query = EventQuery {
             event_type: Some(form.event_type.clone()).filter(|t| !t.is_empty()),
@@ -278,7 +278,7 @@ impl Console {
         };
         let page = if form.id.is_empty() {
             view.events(&stream, &query)?
-        } else if is_stream_id(&form.id) {
+        } else if view.is_id(&form.id) {
             let entry = view.entry(&stream, &form.id)?;
             EventPage {
                 scanned: usize::from(entry.is_some()),
@@ -291,7 +291,12 @@ impl Console {
         } else {
             return Err(Refusal(
                 400,
-                format!("`{}` is neither a stream id (`1714566645123-0`) nor an event id (a UUID)", form.id),
+                format!(
+                    "`{}` is neither {} (`{}`) nor an event id (a UUID)",
+                    form.id,
+                    view.id_kind(),
+                    view.id_example()
+                ),
             ));
         };
         let dead_letters = view.dead_letters(&stream, None, 1)?.total;
@@ -301,7 +306,7 @@ impl Console {
 
     fn event(&self, params: &Params) -> Result<Reply, Refusal> {
         let (view, stream) = self.target(params)?;
-        let id = stream_id(param(params, "id"), "id")?;
+        let id = stream_id(view, param(params, "id"), "id")?;
         let entry =
             view.entry(&stream, &id)?.ok_or_else(|| Refusal(404, format!("`{stream}` has no entry with id `{id}`")))?;
         Ok(self.page(200, Section::Topics, &format!("Entry {id}"), &pages::event(view, &stream, &entry)))
@@ -311,7 +316,7 @@ impl Console {
         let (view, stream) = self.target(params)?;
         let before = match param(params, "before") {
             "" => None,
-            id => Some(stream_id(id, "before")?),
+            id => Some(stream_id(view, id, "before")?),
         };
         let page = view.dead_letters(&stream, before.as_deref(), DEAD_LETTERS_PER_PAGE)?;
         let body = pages::dead_letters(view, &stream, &page, self.token.is_some());
@@ -360,7 +365,7 @@ impl Console {
             let mut ids = Vec::new();
             for (name, value) in &form {
                 if name == "id" {
-                    ids.push(stream_id(value.trim(), "id")?);
+                    ids.push(stream_id(view, value.trim(), "id")?);
                 }
             }
             ids
@@ -459,17 +464,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Whether `id` is a stream id: `MS` or `MS-SEQ`, digits only.
-fn is_stream_id(id: &str) -> bool {
+pub(crate) fn is_stream_id(id: &str) -> bool {
     let mut parts = id.splitn(2, '-');
     let digits = |part: &str| !part.is_empty() && part.len() <= 20 && part.bytes().all(|b| b.is_ascii_digit());
     parts.next().is_some_and(digits) && parts.next().is_none_or(digits)
 }
 
-fn stream_id(id: &str, name: &str) -> Result<String, Refusal> {
-    if is_stream_id(id) {
+/// An entry id (or a page's cursor) of the bus, checked before it reaches the bus.
+fn stream_id(view: &dyn BusView, id: &str, name: &str) -> Result<String, Refusal> {
+    if view.is_id(id) {
         Ok(id.to_owned())
     } else {
-        Err(Refusal(400, format!("`{name}` must be a stream id such as `1714566645123-0`, not `{id}`")))
+        Err(Refusal(400, format!("`{name}` must be {} such as `{}`, not `{id}`", view.id_kind(), view.id_example())))
     }
 }
 

@@ -211,6 +211,19 @@ pub(crate) trait BusView: Send + Sync {
     /// Whether `stream` is a topic (or a topic's dead-letter stream) this view shows; the pages
     /// refuse every other name.
     fn owns(&self, stream: &str) -> bool;
+    /// Whether `id` has the form of this bus's entry ids and page cursors (checked before a
+    /// request reaches the bus): Redis stream ids by default.
+    fn is_id(&self, id: &str) -> bool {
+        super::server::is_stream_id(id)
+    }
+    /// What this bus's entry ids are called, for messages.
+    fn id_kind(&self) -> &'static str {
+        "a stream id"
+    }
+    /// An entry id of this bus, for messages.
+    fn id_example(&self) -> &'static str {
+        "1714566645123-0"
+    }
     /// Every topic with its groups and dead letters.
     fn overview(&self) -> ViewResult<Overview>;
     /// A page of a topic's events, newest first, filtered; never a scan of the whole topic.

@@ -7,7 +7,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use super::RetryPolicy;
 use super::message::{UnusableMessage, parse_message_fields};
 use crate::avro::DecodeError;
-use crate::dispatch::ReceiverResponse;
+use crate::dispatch::{ReceiverError, ReceiverResponse};
+use crate::event_key::EventKey;
 use crate::metadata::EventsMetadata;
 use crate::registry::{get_signal_by_type, similar_event_types};
 use crate::signal::AnySignal;
@@ -21,6 +22,35 @@ pub enum Delivery {
     ReceiversFailed(String),
     /// The message can never be dispatched: dead-letter it at once.
     Unusable(UnusableMessage),
+    /// A receiver refused the message with a [`NotRetryable`] error: dead-letter it at once.
+    /// Holds which receivers and why.
+    Refused(String),
+}
+
+/// A receiver's error that retrying the same message cannot cure (a webhook answered
+/// `400 Bad Request`, say): the consumer dead-letters the message at once instead of retrying
+/// it. Return it from a receiver as `Err(NotRetryable::new(error).into())`.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotRetryable(#[source] pub crate::BoxError);
+
+impl NotRetryable {
+    /// Marks `error` as one retrying cannot cure.
+    pub fn new(error: impl Into<crate::BoxError>) -> Self {
+        NotRetryable(error.into())
+    }
+
+    /// Whether a receiver's error is (or wraps, through its sources) a [`NotRetryable`].
+    pub fn is_in(error: &(dyn std::error::Error + 'static)) -> bool {
+        let mut next = Some(error);
+        while let Some(error) = next {
+            if error.is::<NotRetryable>() {
+                return true;
+            }
+            next = error.source();
+        }
+        false
+    }
 }
 
 /// Dispatches the message in these stream fields (see [`parse_message_fields`]) as [`deliver`]
@@ -29,6 +59,26 @@ pub fn deliver_fields<K: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(K, V)]) -> Deli
     match parse_message_fields(fields) {
         Ok((metadata, event_data)) => deliver(metadata, event_data),
         Err(unusable) => Delivery::Unusable(unusable),
+    }
+}
+
+/// The key of a received message (stream fields, see [`parse_message_fields`]): the value at
+/// its signal's key field (`#[openedx_event(key_field = ...)]`), read from its data. `None` when
+/// the signal has no key field, the message is unusable, or the value is missing. For consumers
+/// that keep the messages of one key in order while others run concurrently; it decodes the
+/// data once more, so it is only worth calling then.
+pub fn message_event_key<K: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(K, V)]) -> Option<EventKey> {
+    let (metadata, event_data) = parse_message_fields(fields).ok()?;
+    let signal = get_signal_by_type(&metadata.event_type)?;
+    let key_field = signal.event_key_field()?;
+    let data = signal.avro_to_json(event_data).ok()?;
+    match key_field.split('.').try_fold(&data, |value, name| value.get(name))? {
+        serde_json::Value::String(text) => Some(EventKey::String(text.clone())),
+        serde_json::Value::Bool(flag) => Some(EventKey::Boolean(*flag)),
+        serde_json::Value::Number(number) => {
+            number.as_i64().map(EventKey::Long).or_else(|| number.as_f64().map(EventKey::Double))
+        }
+        _ => None,
     }
 }
 
@@ -92,8 +142,24 @@ fn judge(sent: Result<Result<Vec<ReceiverResponse>, DecodeError>, Box<dyn std::a
         .iter()
         .filter_map(|response| response.result.as_ref().err().map(|error| format!("{}: {error}", response.receiver)))
         .collect();
+    let refused: Vec<String> = responses
+        .iter()
+        .filter_map(|response| match &response.result {
+            Err(ReceiverError::Failed(error)) if NotRetryable::is_in(&**error) => {
+                Some(format!("{}: {error}", response.receiver))
+            }
+            _ => None,
+        })
+        .collect();
     if failures.is_empty() {
         Delivery::Delivered(responses.len())
+    } else if !refused.is_empty() {
+        Delivery::Refused(format!(
+            "{} of {} receivers refused the message, retrying cannot help: {}",
+            refused.len(),
+            responses.len(),
+            refused.join("; ")
+        ))
     } else {
         Delivery::ReceiversFailed(format!(
             "{} of {} receivers failed: {}",
@@ -154,5 +220,48 @@ where
             }
             outcome => return (outcome, attempts),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(receiver: &'static str, result: Result<(), ReceiverError>) -> ReceiverResponse {
+        ReceiverResponse { receiver: receiver.into(), result }
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("HTTP 422: bad field")]
+    struct Refused;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("the webhook failed")]
+    struct Wrapping(#[source] NotRetryable);
+
+    #[test]
+    fn a_not_retryable_error_refuses_the_message() {
+        let refused = ReceiverError::Failed(NotRetryable::new(Refused).into());
+        let outcome = judge(Ok(Ok(vec![response("ok", Ok(())), response("webhook", Err(refused))])));
+        let Delivery::Refused(reason) = outcome else { panic!("{outcome:?}") };
+        assert_eq!(reason, "1 of 2 receivers refused the message, retrying cannot help: webhook: HTTP 422: bad field");
+
+        let wrapped = ReceiverError::Failed(Box::new(Wrapping(NotRetryable::new(Refused))));
+        assert!(
+            matches!(judge(Ok(Ok(vec![response("webhook", Err(wrapped))]))), Delivery::Refused(_)),
+            "through sources"
+        );
+    }
+
+    #[test]
+    fn other_failures_stay_retryable() {
+        let busy = ReceiverError::Failed("busy".into());
+        let outcome = judge(Ok(Ok(vec![response("webhook", Err(busy))])));
+        assert_eq!(
+            outcome,
+            Delivery::ReceiversFailed("1 of 1 receivers failed: webhook: receiver returned an error: busy".into())
+        );
+        let panicked = ReceiverError::Panicked("boom".into());
+        assert!(matches!(judge(Ok(Ok(vec![response("r", Err(panicked))]))), Delivery::ReceiversFailed(_)));
     }
 }

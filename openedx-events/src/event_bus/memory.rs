@@ -144,6 +144,7 @@ impl InMemoryConsumer {
             Delivery::Delivered(_) => return,
             Delivery::ReceiversFailed(reason) => reason,
             Delivery::Unusable(unusable) => unusable.to_string(),
+            Delivery::Refused(reason) => reason,
         };
         tracing::error!(topic = %self.full_topic, "dead-lettering an event bus message: {error}");
         let mut fields = message.fields.clone();

@@ -1,0 +1,1 @@
+//! The async consumer against a real broker.
