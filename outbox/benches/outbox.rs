@@ -139,11 +139,17 @@ fn spool_rates(c: &mut Criterion) {
                 }
                 total += start.elapsed();
                 let bus = OwnRedis::start_on(port, false);
-                let start = Instant::now();
-                while spool.stats().waiting > 0 {
-                    std::thread::sleep(Duration::from_millis(1));
+                // Timed from the first message drained, so the drainer's back-off wake-up (it
+                // naps up to 5 s between tries while the bus is down) is not counted.
+                while spool.stats().drained == 0 {
+                    std::thread::sleep(Duration::from_micros(200));
                 }
-                drain_times.push(start.elapsed());
+                let start = Instant::now();
+                let first = spool.stats().drained;
+                while spool.stats().waiting > 0 {
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                drain_times.push((start.elapsed(), SPOOL_MESSAGES as u64 - first));
                 spool.shutdown();
                 drop(bus);
                 for suffix in ["", "-wal", "-shm"] {
@@ -154,14 +160,16 @@ fn spool_rates(c: &mut Criterion) {
         })
     });
     group.finish();
-    if !drain_times.is_empty() {
-        drain_times.sort();
-        let median = drain_times[drain_times.len() / 2];
+    let mut rates: Vec<f64> = drain_times
+        .iter()
+        .filter(|(time, n)| *n > 0 && !time.is_zero())
+        .map(|(time, n)| *n as f64 / time.as_secs_f64())
+        .collect();
+    rates.sort_by(f64::total_cmp);
+    if let Some(median) = rates.get(rates.len() / 2) {
         println!(
-            "spool/drain_once_the_bus_is_back: median {:?} for {SPOOL_MESSAGES} messages ({:.0} messages/s, {} runs)",
-            median,
-            SPOOL_MESSAGES as f64 / median.as_secs_f64(),
-            drain_times.len()
+            "spool/drain_once_the_bus_is_back: median {median:.0} messages/s ({} runs of {SPOOL_MESSAGES} messages, timed from the first drained)",
+            rates.len()
         );
     }
 }
