@@ -120,6 +120,10 @@ pub(crate) enum CliError {
     #[cfg(feature = "redis")]
     #[error("{0}")]
     ConsoleServer(String),
+    /// The outbox could not be read or relayed (PostgreSQL unreachable, the table missing).
+    #[cfg(feature = "outbox")]
+    #[error("{0}")]
+    Outbox(String),
     /// A file or folder could not be written.
     #[error("cannot write `{}`: {source}", .path.display())]
     Write {

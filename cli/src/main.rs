@@ -16,6 +16,8 @@ mod hex;
 #[cfg(feature = "kafka")]
 mod kafka;
 mod lookup;
+#[cfg(feature = "outbox")]
+mod relay;
 mod render;
 #[cfg(feature = "redis")]
 mod webhook;
@@ -164,6 +166,39 @@ enum Command {
         #[cfg(feature = "kafka")]
         #[arg(long, value_name = "SERVERS")]
         kafka_bootstrap_servers: Option<String>,
+        #[command(flatten)]
+        bus: BusArgs,
+    },
+    /// Publish the transactional outbox's rows to the bus, in order per key; `--status` shows what waits
+    #[cfg(feature = "outbox")]
+    Relay {
+        /// The PostgreSQL URL [default: $DATABASE_URL]
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Relay only this topic (repeatable) [default: every topic]
+        #[arg(long = "topic", value_name = "TOPIC")]
+        topics: Vec<String>,
+        /// Rows read and produced per batch
+        #[arg(long, default_value_t = 1000)]
+        batch_size: usize,
+        /// Failures of a row the bus rejects before it is parked
+        #[arg(long, default_value_t = 5)]
+        max_attempts: u32,
+        /// Keep published rows this many seconds before purging them [default: delete at once]
+        #[arg(long, value_name = "SECONDS")]
+        retention: Option<u64>,
+        /// Print the outbox's depth, parked rows and oldest row's age per topic, and exit
+        #[arg(long)]
+        status: bool,
+        /// With --status: print JSON
+        #[arg(long, requires = "status")]
+        json: bool,
+        /// Put every parked row back in line, and exit
+        #[arg(long, conflicts_with = "status")]
+        redrive: bool,
+        /// Create (or update) the outbox table first, with the outbox's migrations
+        #[arg(long)]
+        migrate: bool,
         #[command(flatten)]
         bus: BusArgs,
     },
@@ -333,6 +368,32 @@ fn run(command: Command) -> Result<(), CliError> {
             // The server's threads write audit lines to stderr: this one must not hold its lock.
             drop((stdout, stderr));
             console::console(&bus.into(), &options, &mut io::stderr())
+        }
+        #[cfg(feature = "outbox")]
+        Command::Relay {
+            database_url,
+            topics,
+            batch_size,
+            max_attempts,
+            retention,
+            status,
+            json,
+            redrive,
+            migrate,
+            bus,
+        } => {
+            let options = relay::RelayOptions {
+                database_url,
+                topics,
+                batch_size,
+                max_attempts,
+                retention,
+                status,
+                json,
+                redrive,
+                migrate,
+            };
+            relay::relay(&bus.into(), &options, &mut stdout, &mut stderr)
         }
     }
 }

@@ -31,3 +31,8 @@ CREATE INDEX openedx_events_outbox_pending
 CREATE INDEX openedx_events_outbox_published
     ON openedx_events_outbox (published_at)
     WHERE published_at IS NOT NULL;
+
+-- The keys waiting for a retry, which the relay skips.
+CREATE INDEX openedx_events_outbox_retrying
+    ON openedx_events_outbox (topic, event_key)
+    WHERE next_attempt_at IS NOT NULL AND NOT parked AND published_at IS NULL;

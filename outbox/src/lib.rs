@@ -9,6 +9,8 @@
 //!   (Redis, Kafka), in order per (topic, key), with one leader per topic.
 //! - [`status`], [`parked`] and [`redrive`] are for operators; the relay also reports through the
 //!   `metrics` facade.
+//! - [`SpoolingProducer`] is the embedded choice for services without PostgreSQL: what the bus
+//!   cannot take now goes to a local SQLite file, and from there to the bus, in order, later.
 //! - [`MIGRATOR`] (or [`migrate`]) creates the table; its layout is in the guide.
 //!
 //! ```no_run
@@ -45,11 +47,13 @@ mod error;
 mod relay;
 mod row;
 mod send;
+mod spool;
 mod status;
 
 pub use crate::error::OutboxError;
 pub use crate::relay::{Relay, RelayBuilder, RelaySettings, RoundOutcome};
 pub use crate::send::{InTransaction, OutboxExt, write_messages};
+pub use crate::spool::{SpoolError, SpoolStats, SpoolingProducer, SpoolingProducerBuilder};
 pub use crate::status::{OutboxStatus, ParkedRow, TopicStatus, parked, publish_metrics, redrive, status};
 
 /// The outbox's migrations (the table `openedx_events_outbox` and its indexes), for

@@ -238,11 +238,18 @@ impl Relay {
         if self.led.is_empty() {
             return Ok(outcome);
         }
-        let rows = sqlx::query(FETCH)
-            .bind(&self.led)
-            .bind(i64::try_from(self.settings.batch_size).unwrap_or(i64::MAX))
-            .fetch_all(&self.pool)
-            .await?;
+        // One query per topic, each an ordered scan of the pending index that stops at its
+        // limit (with several topics in one `ANY`, PostgreSQL would sort every pending row).
+        let per_topic = (self.settings.batch_size / self.led.len()).max(1);
+        let mut rows = Vec::new();
+        for topic in &self.led {
+            let mut more = sqlx::query(FETCH)
+                .bind(topic)
+                .bind(i64::try_from(per_topic).unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await?;
+            rows.append(&mut more);
+        }
         if rows.is_empty() {
             return Ok(outcome);
         }
@@ -407,16 +414,15 @@ struct Failure {
     retryable: bool,
 }
 
-/// The visible rows of the led topics, in commit-fence order, skipping keys that wait for a
-/// retry.
+/// The visible rows of a topic, in commit-fence order, skipping keys that wait for a retry.
 const FETCH: &str = "SELECT id, topic, event_type, event_key_field, event_key, event_key_type, \
      headers::text AS headers, event_data, attempts \
      FROM openedx_events_outbox o \
-     WHERE topic = ANY($1) AND NOT parked AND published_at IS NULL \
+     WHERE topic = $1 AND NOT parked AND published_at IS NULL \
        AND xact_id < pg_snapshot_xmin(pg_current_snapshot()) \
        AND (topic, coalesce(event_key, '')) NOT IN ( \
          SELECT topic, coalesce(event_key, '') FROM openedx_events_outbox \
-         WHERE next_attempt_at > now() AND NOT parked AND published_at IS NULL) \
+         WHERE topic = $1 AND next_attempt_at IS NOT NULL AND next_attempt_at > now() AND NOT parked AND published_at IS NULL) \
      ORDER BY xact_id, id LIMIT $2";
 
 const TOPICS: &str =

@@ -17,16 +17,21 @@ fn redis_producer(scratch: &RedisScratch) -> Arc<RedisProducer> {
     Arc::new(RedisProducer::new(scratch.settings()).expect("a Redis producer"))
 }
 
-/// Runs relay rounds until one relays nothing and fails nothing.
-async fn drain(relay: &mut Relay) -> usize {
+/// Runs relay rounds until `expected` rows were relayed (10 s at most), then one more round,
+/// which must relay nothing; returns how many were relayed. Tests run in parallel, and another
+/// test's open transaction holds every relay of the database back for a moment (the fence is
+/// database-wide), so an empty round does not mean done.
+async fn drain(relay: &mut Relay, expected: usize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let mut total = 0;
-    for _ in 0..1000 {
+    while total < expected && std::time::Instant::now() < deadline {
         let outcome = relay.run_once().await.expect("a relay round");
         total += outcome.relayed;
-        if outcome.relayed == 0 && outcome.failed == 0 && outcome.leading > 0 {
-            break;
+        if outcome.relayed == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+    total += relay.run_once().await.expect("a relay round").relayed;
     total
 }
 
@@ -53,7 +58,7 @@ async fn a_rolled_back_transaction_produces_nothing_and_a_committed_one_reaches_
     send_committed(&db.pool, "committed", 2).await;
 
     let mut relay = Relay::builder(db.pool.clone(), redis_producer(&redis)).build();
-    assert_eq!(drain(&mut relay).await, 2);
+    assert_eq!(drain(&mut relay, 2).await, 2);
     for topic in TOPICS {
         let arrived = read_topic(&mut redis, topic);
         assert_eq!(arrived.len(), 1, "{topic}: {arrived:?}");
@@ -84,7 +89,7 @@ async fn transactions_committing_out_of_id_order_skip_no_row() {
     assert_eq!(outcome.relayed, 0, "nothing relayed while an earlier transaction is open");
     first.commit().await.unwrap();
     send_committed(&db.pool, "c", 3).await;
-    drain(&mut relay).await;
+    assert_eq!(drain(&mut relay, 3).await, 3);
 
     let arrived = read_topic(&mut redis, "orders");
     let seqs: Vec<i64> = arrived.iter().map(|a| a.data.seq).collect();
@@ -114,24 +119,34 @@ async fn a_poisoned_row_is_parked_while_other_keys_flow_and_can_be_redriven() {
         .max_attempts(3)
         .backoff(Duration::from_millis(10), Duration::from_millis(20))
         .build();
-    // First round: k1 flows; k2 waits behind its failing row.
-    let outcome = relay.run_once().await.unwrap();
-    assert_eq!((outcome.relayed, outcome.failed), (2, 1), "{outcome:?}");
+    let of_key = |redis: &mut RedisScratch, key: &str| -> Vec<i64> {
+        read_topic(redis, "orders").iter().filter(|a| a.data.order_id == key).map(|a| a.data.seq).collect()
+    };
+    // Until the poisoned row is parked, k1 flows and k2 waits behind it; it is tried
+    // `max_attempts` times, with back-off.
+    let (mut failed, mut parked) = (0, 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while parked == 0 {
+        assert!(std::time::Instant::now() < deadline, "the poisoned row was never parked");
+        let outcome = relay.run_once().await.unwrap();
+        failed += outcome.failed;
+        parked += outcome.parked;
+        if parked == 0 {
+            assert_eq!(of_key(&mut redis, "k2"), Vec::<i64>::new(), "k2's later row waits");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!((failed, parked), (3, 1));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while of_key(&mut redis, "k1").len() < 2 || of_key(&mut redis, "k2").is_empty() {
+        assert!(std::time::Instant::now() < deadline, "k1 and k2 did not flow");
+        relay.run_once().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(of_key(&mut redis, "k1"), [1, 4]);
+    assert_eq!(of_key(&mut redis, "k2"), [3], "after parking, the key's later row flows");
     let seqs =
         |redis: &mut RedisScratch| -> Vec<i64> { read_topic(redis, "orders").iter().map(|a| a.data.seq).collect() };
-    assert_eq!(seqs(&mut redis), [1, 4]);
-    // Retried with back-off until parked; then the key's later row flows.
-    let mut parked = 0;
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        parked += relay.run_once().await.unwrap().parked;
-        if parked > 0 {
-            break;
-        }
-    }
-    assert_eq!(parked, 1);
-    drain(&mut relay).await;
-    assert_eq!(seqs(&mut redis), [1, 4, 3]);
 
     let rows = openedx_events_outbox::parked(&db.pool).await.unwrap();
     assert_eq!(rows.len(), 1, "{rows:?}");
@@ -148,8 +163,9 @@ async fn a_poisoned_row_is_parked_while_other_keys_flow_and_can_be_redriven() {
         .await
         .unwrap();
     assert_eq!(openedx_events_outbox::redrive(&db.pool, None).await.unwrap(), 1);
-    drain(&mut relay).await;
-    assert_eq!(seqs(&mut redis), [1, 4, 3, 2]);
+    assert_eq!(drain(&mut relay, 1).await, 1);
+    assert_eq!(of_key(&mut redis, "k2"), [3, 2], "re-driven");
+    assert_eq!(seqs(&mut redis).len(), 4);
     assert_eq!(db.count().await, 4, "only order-audit's rows are left");
 }
 
@@ -247,4 +263,88 @@ fn modes_are_validated_and_an_outbox_event_outside_a_transaction_is_refused() {
         .expect("the producing receiver ran");
     let error = producing.result.as_ref().expect_err("it refused");
     assert!(error.to_string().contains("outside a transaction"), "{error}");
+}
+
+/// A `metrics` recorder keeping each gauge's last value, by name and labels.
+#[derive(Default)]
+struct Gauges(std::sync::Mutex<std::collections::BTreeMap<String, f64>>);
+
+struct GaugeHandle(Arc<Gauges>, String);
+
+impl metrics::GaugeFn for GaugeHandle {
+    fn increment(&self, value: f64) {
+        *self.0.0.lock().unwrap().entry(self.1.clone()).or_default() += value;
+    }
+    fn decrement(&self, value: f64) {
+        *self.0.0.lock().unwrap().entry(self.1.clone()).or_default() -= value;
+    }
+    fn set(&self, value: f64) {
+        self.0.0.lock().unwrap().insert(self.1.clone(), value);
+    }
+}
+
+struct Recorder(Arc<Gauges>);
+
+impl metrics::Recorder for Recorder {
+    fn describe_counter(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_gauge(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn describe_histogram(&self, _: metrics::KeyName, _: Option<metrics::Unit>, _: metrics::SharedString) {}
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        let labels: Vec<String> = key.labels().map(|l| format!("{}={}", l.key(), l.value())).collect();
+        let name =
+            if labels.is_empty() { key.name().to_owned() } else { format!("{}{{{}}}", key.name(), labels.join(",")) };
+        metrics::Gauge::from_arc(Arc::new(GaugeHandle(Arc::clone(&self.0), name)))
+    }
+    fn register_histogram(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn depth_and_the_oldest_rows_age_reach_the_metrics_facade() {
+    produce_in_outbox_mode();
+    let db = Scratch::new("metrics").await;
+    send_committed(&db.pool, "m1", 1).await;
+    send_committed(&db.pool, "m2", 2).await;
+    sqlx::query("UPDATE openedx_events_outbox SET created_at = now() - interval '90 seconds' WHERE topic = 'orders'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let status = openedx_events_outbox::status(&db.pool).await.unwrap();
+    let gauges = Arc::new(Gauges::default());
+    let recorder = Recorder(Arc::clone(&gauges));
+    metrics::with_local_recorder(&recorder, || openedx_events_outbox::publish_metrics(&status));
+    let gauges = gauges.0.lock().unwrap();
+    assert_eq!(gauges["openedx_events_outbox_pending"], 4.0, "{gauges:?}");
+    assert_eq!(gauges["openedx_events_outbox_pending{topic=orders}"], 2.0, "{gauges:?}");
+    assert_eq!(gauges["openedx_events_outbox_parked"], 0.0, "{gauges:?}");
+    let age = gauges["openedx_events_outbox_oldest_pending_seconds{topic=orders}"];
+    assert!((90.0..120.0).contains(&age), "{gauges:?}");
+    assert!(gauges["openedx_events_outbox_oldest_pending_seconds{topic=order-audit}"] < 30.0, "{gauges:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_retention_published_rows_are_kept_then_purged() {
+    produce_in_outbox_mode();
+    let db = Scratch::new("retention").await;
+    let mut redis = RedisScratch::new("outbox-retention");
+    send_committed(&db.pool, "r1", 1).await;
+    let mut relay = Relay::builder(db.pool.clone(), redis_producer(&redis))
+        .topics(["orders"])
+        .retention(Duration::from_millis(300))
+        .housekeeping_interval(Duration::from_millis(50))
+        .build();
+    assert_eq!(drain(&mut relay, 1).await, 1);
+    assert_eq!(read_topic(&mut redis, "orders").len(), 1);
+    let status = openedx_events_outbox::status(&db.pool).await.unwrap();
+    let orders = status.topics.iter().find(|t| t.topic == "orders").unwrap();
+    assert_eq!((orders.pending, orders.published), (0, 1), "kept, marked published: {status:?}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    relay.run_once().await.unwrap();
+    let status = openedx_events_outbox::status(&db.pool).await.unwrap();
+    assert!(status.topics.iter().all(|t| t.topic != "orders"), "purged after the retention: {status:?}");
+    assert_eq!(read_topic(&mut redis, "orders").len(), 1, "and not produced again");
 }

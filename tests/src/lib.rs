@@ -41,6 +41,11 @@ pub struct HowEventsTravelDoctests;
 #[doc = include_str!("../../docs/how-to/use-the-event-bus.md")]
 pub struct UseTheEventBusDoctests;
 
+/// docs/how-to/use-the-outbox.md
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/how-to/use-the-outbox.md")]
+pub struct UseTheOutboxDoctests;
+
 /// docs/reference/producer-config.md
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/reference/producer-config.md")]
