@@ -166,6 +166,14 @@ enum Command {
         #[cfg(feature = "kafka")]
         #[arg(long, value_name = "SERVERS")]
         kafka_bootstrap_servers: Option<String>,
+        /// Also show the depth of the transactional outbox (rows waiting, parked, the oldest's age)
+        #[cfg(feature = "outbox")]
+        #[arg(long)]
+        outbox: bool,
+        /// The outbox's PostgreSQL URL, with --outbox [default: $DATABASE_URL]
+        #[cfg(feature = "outbox")]
+        #[arg(long, value_name = "URL", requires = "outbox")]
+        database_url: Option<String>,
         #[command(flatten)]
         bus: BusArgs,
     },
@@ -356,6 +364,10 @@ fn run(command: Command) -> Result<(), CliError> {
             allow_changes,
             #[cfg(feature = "kafka")]
             kafka_bootstrap_servers,
+            #[cfg(feature = "outbox")]
+            outbox,
+            #[cfg(feature = "outbox")]
+            database_url,
             bus,
         } => {
             let options = console::ConsoleOptions {
@@ -364,6 +376,8 @@ fn run(command: Command) -> Result<(), CliError> {
                 allow_changes,
                 #[cfg(feature = "kafka")]
                 kafka_bootstrap_servers,
+                #[cfg(feature = "outbox")]
+                outbox: outbox.then_some(database_url),
             };
             // The server's threads write audit lines to stderr: this one must not hold its lock.
             drop((stdout, stderr));

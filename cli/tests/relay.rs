@@ -17,7 +17,9 @@ use openedx_events_test_support::{RedisScratch, redis_url};
 use serde_json::Value;
 
 mod common;
+mod console_support;
 use common::{failure, success};
+use console_support::ConsoleProcess;
 
 const BIN: &str = env!("CARGO_BIN_EXE_openedx-events");
 
@@ -102,6 +104,24 @@ async fn relay_migrates_reports_and_relays_what_a_service_wrote() {
         "{waiting}"
     );
 
+    // The console shows them waiting on its overview, with the oldest one's age.
+    let console = ConsoleProcess::start(
+        &["--outbox"],
+        &[
+            ("DATABASE_URL", url.as_str()),
+            ("EVENT_BUS_REDIS_CONNECTION_URL", redis_url().as_str()),
+            ("EVENT_BUS_TOPIC_PREFIX", bus.prefix()),
+        ],
+    );
+    assert!(console.stderr().contains("with the depth of the outbox in postgresql at"), "{}", console.stderr());
+    let overview: Value = serde_json::from_str(&console.get("/api/overview").expect(200).body).unwrap();
+    let outbox = &overview["outbox"];
+    assert_eq!((outbox["pending"].as_u64(), outbox["parked"].as_u64()), (Some(3), Some(0)), "{outbox}");
+    assert_eq!(outbox["topics"][0]["topic"], "learning", "{outbox}");
+    assert!(outbox["oldest_pending_ms"].is_u64(), "{outbox}");
+    let page = console.get("/").expect(200).body;
+    assert!(page.contains("3 rows waiting to be relayed"), "the overview page shows the outbox's depth");
+
     // The relay produces them to the prefixed stream.
     let mut child = relay(&url, &bus, &[]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let stream = bus.stream("learning");
@@ -113,6 +133,9 @@ async fn relay_migrates_reports_and_relays_what_a_service_wrote() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(bus.stream_len(&stream), 3);
+    let overview: Value = serde_json::from_str(&console.get("/api/overview").expect(200).body).unwrap();
+    assert_eq!(overview["outbox"]["pending"], 0, "relayed: {}", overview["outbox"]);
+    drop(console);
 
     pool.close().await;
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&admin).await.unwrap();

@@ -13,6 +13,8 @@ mod decode;
 mod html;
 #[cfg(feature = "kafka")]
 mod kafka_view;
+#[cfg(feature = "outbox")]
+mod outbox_view;
 mod pages;
 mod redis_view;
 mod server;
@@ -48,6 +50,24 @@ pub(crate) struct ConsoleOptions {
     /// `--kafka-bootstrap-servers`, over `EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS`.
     #[cfg(feature = "kafka")]
     pub(crate) kafka_bootstrap_servers: Option<String>,
+    /// `--outbox`: the outbox of `--database-url` (over `DATABASE_URL`) on the overview.
+    #[cfg(feature = "outbox")]
+    pub(crate) outbox: Option<Option<String>>,
+}
+
+/// The outbox shown on the overview, when asked for.
+fn outbox(options: &ConsoleOptions) -> Result<Option<Box<dyn view::OutboxSource>>, CliError> {
+    #[cfg(feature = "outbox")]
+    if let Some(url) = &options.outbox {
+        let url = url
+            .clone()
+            .or_else(|| std::env::var("DATABASE_URL").ok())
+            .filter(|url| !url.is_empty())
+            .ok_or_else(|| CliError::Console("--outbox needs `--database-url` or `DATABASE_URL`".to_owned()))?;
+        return Ok(Some(Box::new(outbox_view::OutboxView::new(&url).map_err(CliError::Console)?)));
+    }
+    let _ = options;
+    Ok(None)
 }
 
 /// The buses the console shows: Redis when a Redis URL is given, Kafka when brokers are; at
@@ -100,6 +120,7 @@ pub(crate) fn console(
     }
     let token = if options.allow_changes { Some(token()?) } else { None };
     let views = views(connection, options)?;
+    let outbox = outbox(options)?;
     let listener =
         listen(address).map_err(|error| CliError::ConsoleServer(format!("cannot listen on {address}: {error}")))?;
     let bound = listener.local_addr().map_err(|error| CliError::ConsoleServer(error.to_string()))?;
@@ -113,6 +134,9 @@ pub(crate) fn console(
         .map_err(|error| CliError::ConsoleServer(format!("cannot serve on {bound}: {error}")))?;
     for view in &views {
         note(notes, &format!("console for {}", view.describe()));
+    }
+    if let Some(outbox) = &outbox {
+        note(notes, &format!("with the depth of the {}", outbox.describe().to_lowercase()));
     }
     match &token {
         None => note(notes, "read-only; start with --allow-changes to re-drive or delete dead letters"),
@@ -136,7 +160,7 @@ pub(crate) fn console(
         format!("http://{bound}/")
     };
     note(notes, &format!("listening on {url}; Ctrl-C stops"));
-    let console = Arc::new(Console { views, token: token.map(|(token, _)| token), hosts });
+    let console = Arc::new(Console { views, outbox, token: token.map(|(token, _)| token), hosts });
     let server = Arc::new(server);
     std::thread::scope(|scope| {
         for _ in 0..WORKERS {

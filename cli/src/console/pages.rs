@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::decode::{decode, field_text};
 use super::html::{duration, esc, plural, query, time, time_element};
-use super::view::{BusView, Change, DeadLetterPage, Entry, EventPage, EventQuery, Overview};
+use super::view::{BusView, Change, DeadLetterPage, Entry, EventPage, EventQuery, OutboxSummary, Overview, ViewResult};
 use crate::lookup::{all_sorted, subdomain_of};
 use crate::render::{plain_doc, record_in};
 
@@ -17,6 +17,54 @@ use crate::render::{plain_doc, record_in};
 pub(crate) const REFRESH_SECONDS: u32 = 5;
 
 /// The overview of one bus: its topics, then every consumer group.
+/// The outbox's section of the overview: rows waiting, parked, and the age of the oldest, in
+/// all and per topic. Rows waiting long mean no relay runs, or the bus is down.
+pub(crate) fn outbox(describe: &str, status: &ViewResult<OutboxSummary>) -> String {
+    let mut out = format!("<section aria-labelledby=\"outbox\">\n<h2 id=\"outbox\">{}</h2>\n", esc(describe));
+    let status = match status {
+        Ok(status) => status,
+        Err(error) => {
+            let _ = write!(out, "<p role=\"alert\">{}</p>\n</section>\n", esc(&error.to_string()));
+            return out;
+        }
+    };
+    let age = |ms: Option<u64>| ms.map_or_else(|| "none".to_owned(), duration);
+    let parked = if status.parked > 0 {
+        format!(
+            "<strong class=\"flag\">{} parked</strong> (re-drive with <code>openedx-events relay --redrive</code>)",
+            status.parked
+        )
+    } else {
+        "none parked".to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "<p>{} waiting to be relayed, oldest waiting for {}; {parked}.</p>",
+        plural(status.pending, "row"),
+        age(status.oldest_pending_ms)
+    );
+    if !status.topics.is_empty() {
+        out.push_str(
+            "<table class=\"outbox\">\n<caption>Outbox rows by topic</caption>\n<thead><tr><th scope=\"col\">Topic</th>\
+             <th scope=\"col\" class=\"num\">Waiting</th><th scope=\"col\" class=\"num\">Parked</th>\
+             <th scope=\"col\">Oldest waiting</th></tr></thead>\n<tbody>\n",
+        );
+        for topic in &status.topics {
+            let _ = writeln!(
+                out,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                esc(&topic.topic),
+                topic.pending,
+                topic.parked,
+                age(topic.oldest_pending_ms)
+            );
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+    out.push_str("</section>\n");
+    out
+}
+
 pub(crate) fn overview(view: &dyn BusView, overview: &Overview) -> String {
     let mut out = String::new();
     let bus = view.id();

@@ -160,6 +160,10 @@ impl BusView for RedisView {
             topics.sort();
             topics.dedup();
             let exists = |name: &str| keys.binary_search_by(|key| key.as_str().cmp(name)).is_ok();
+            // Redis refuses an empty pipeline: a prefix with no streams yet has nothing to ask.
+            if topics.is_empty() {
+                return Ok(Overview { topics: Vec::new() });
+            }
 
             // One round trip for every topic: its length, newest entry, groups and dead letters.
             let mut pipe = redis::pipe();

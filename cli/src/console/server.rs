@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::html::{self, Frame, Section, decode_form, esc};
 use super::pages::{self, TopicForm};
 use super::redis_view::id_time;
-use super::view::{BusView, Change, EventPage, EventQuery, ViewError};
+use super::view::{BusView, Change, EventPage, EventQuery, OutboxSource, ViewError};
 
 /// The stylesheet and the script, shipped inside the binary.
 const CSS: &str = include_str!("assets/console.css");
@@ -89,6 +89,8 @@ pub(crate) struct Token {
 pub(crate) struct Console {
     /// The buses shown; the first is the default of every page.
     pub(crate) views: Vec<Box<dyn BusView>>,
+    /// The outbox whose depth the overview shows, when a database was given.
+    pub(crate) outbox: Option<Box<dyn OutboxSource>>,
     /// `None`: read-only.
     pub(crate) token: Option<Token>,
     /// When bound to loopback, the `Host` values it answers to (against DNS rebinding); empty
@@ -207,6 +209,9 @@ impl Console {
                 }
             }
         }
+        if let Some(outbox) = &self.outbox {
+            body.push_str(&pages::outbox(&outbox.describe(), &outbox.status()));
+        }
         body.push_str("</div>\n");
         Ok(self.page(200, Section::Topics, "Overview", &body))
     }
@@ -245,7 +250,22 @@ impl Console {
                 .collect();
             buses.push(json!({"bus": view.id(), "describe": view.describe(), "topics": topics}));
         }
-        let body = json!({"buses": buses, "changes_allowed": self.token.is_some()});
+        let outbox = self.outbox.as_ref().map(|outbox| match outbox.status() {
+            Ok(status) => json!({
+                "describe": outbox.describe(),
+                "pending": status.pending,
+                "parked": status.parked,
+                "oldest_pending_ms": status.oldest_pending_ms,
+                "topics": status.topics.iter().map(|topic| json!({
+                    "topic": topic.topic,
+                    "pending": topic.pending,
+                    "parked": topic.parked,
+                    "oldest_pending_ms": topic.oldest_pending_ms,
+                })).collect::<Vec<_>>(),
+            }),
+            Err(error) => json!({"describe": outbox.describe(), "error": error.to_string()}),
+        });
+        let body = json!({"buses": buses, "outbox": outbox, "changes_allowed": self.token.is_some()});
         Ok(Reply { status: 200, content_type: "application/json", body: body.to_string().into_bytes() })
     }
 

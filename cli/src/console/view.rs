@@ -9,8 +9,8 @@
 //!   `pending` is `None`, its consumers are the group's members; entry ids are `partition:offset`
 //!   (cursors are opaque strings to the pages); dead letters are the `…-dead-letter` topic with
 //!   the same fields as headers.
-//! - The outbox (issue 12) is not a bus but a queue in front of one: it would be a second kind
-//!   of source listed on the overview (`depth` and `oldest` of its table), with no topic pages.
+//! - The outbox is not a bus but a queue in front of one: an [`OutboxSource`] listed on the
+//!   overview (rows waiting and parked, the oldest's age), with no topic pages.
 
 use std::fmt;
 
@@ -239,6 +239,40 @@ pub(crate) trait BusView: Send + Sync {
     fn redrive(&self, stream: &str, ids: &[String], dry_run: bool) -> ViewResult<Vec<(String, Change)>>;
     /// Deletes these dead letters, or (`dry_run`) says which would go.
     fn delete(&self, stream: &str, ids: &[String], dry_run: bool) -> ViewResult<Vec<(String, Change)>>;
+}
+
+/// The transactional outbox's depth, as the overview shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct OutboxSummary {
+    /// Rows waiting to be relayed.
+    pub(crate) pending: u64,
+    /// Rows parked after too many failures, waiting for a re-drive.
+    pub(crate) parked: u64,
+    /// How long the oldest pending row has waited (ms).
+    pub(crate) oldest_pending_ms: Option<u64>,
+    /// The same per topic.
+    pub(crate) topics: Vec<OutboxTopic>,
+}
+
+/// One topic's rows in the outbox.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct OutboxTopic {
+    /// The topic, without the prefix.
+    pub(crate) topic: String,
+    /// Rows waiting to be relayed.
+    pub(crate) pending: u64,
+    /// Parked rows.
+    pub(crate) parked: u64,
+    /// How long its oldest pending row has waited (ms).
+    pub(crate) oldest_pending_ms: Option<u64>,
+}
+
+/// A transactional outbox in front of the buses: not a bus, only its depth is shown.
+pub(crate) trait OutboxSource: Send + Sync {
+    /// What and where, without secrets.
+    fn describe(&self) -> String;
+    /// Its depth now.
+    fn status(&self) -> ViewResult<OutboxSummary>;
 }
 
 impl fmt::Debug for dyn BusView {
