@@ -141,7 +141,7 @@ pub(crate) fn consume(connection: &Connection, options: ConsumeOptions, notes: &
         note(notes, &format!("Ctrl-C will not stop the consumer cleanly: {error}"));
     }
     let progress = Arc::new(Progress { handled: AtomicU64::new(0), max: options.max_events, shutdown });
-    let _receivers = BuiltInReceivers::connect(Arc::clone(&sink), Arc::clone(&progress));
+    let _receivers = BuiltInReceivers::connect(Arc::clone(&sink), Arc::clone(&progress), Flush::BeforeAcknowledge);
     let stream = consumer.stream().to_owned();
     note(notes, &format!("consuming `{stream}` as `{consumer_name}` in group `{}`; Ctrl-C stops", options.group_id));
     // The consumer runs on a thread of its own while this one waits: a signal sent to the
@@ -367,16 +367,28 @@ impl Sink {
 }
 
 /// The built-in receiver, connected to every signal of the registry; disconnected when dropped.
-struct BuiltInReceivers(Vec<(&'static dyn AnySignal, ReceiverId)>);
+pub(crate) struct BuiltInReceivers(Vec<(&'static dyn AnySignal, ReceiverId)>);
+
+/// When the built-in receiver writes its lines out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flush {
+    /// Before each acknowledgement, a batch at a time (the Redis consumer's hook does it).
+    BeforeAcknowledge,
+    /// After each event: Kafka stores the offset as soon as the receiver returns.
+    EachEvent,
+}
 
 impl BuiltInReceivers {
-    fn connect(sink: Arc<Sink>, progress: Arc<Progress>) -> Self {
+    pub(crate) fn connect(sink: Arc<Sink>, progress: Arc<Progress>, flush: Flush) -> Self {
         let connections = openedx_events::all_events()
             .map(|signal| {
                 let (sink, progress) = (Arc::clone(&sink), Arc::clone(&progress));
                 let name = sink.receiver_name();
                 let receiver = Arc::new(move |data: &dyn Any, metadata: &EventsMetadata| -> Result<(), BoxError> {
                     sink.handle(signal, data, metadata)?;
+                    if flush == Flush::EachEvent {
+                        sink.flush();
+                    }
                     progress.one_more();
                     Ok(())
                 });

@@ -4,8 +4,6 @@
 //! The settings are read as a service reads them (`KafkaSettings::from_env`), with
 //! `--bootstrap-servers`, `--schema-registry-url` and `--topic-prefix` over their variables.
 
-use std::any::Any;
-use std::borrow::Cow;
 use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -13,11 +11,11 @@ use std::sync::atomic::AtomicU64;
 use openedx_events::event_bus::{
     EventBusConsumer, EventBusProducer, EventKey, OutgoingMessage, can_key, dead_letter_topic, resolve_key_field,
 };
-use openedx_events::{AnySignal, BoxError, EventsMetadata, ReceiverId};
+
 use openedx_events_kafka::{DeadLetter, KafkaConsumer, KafkaProducer, KafkaSettings, StartFrom};
 use serde_json::{Value, json};
 
-use crate::bus::{Progress, Sink, stop_on_signals};
+use crate::bus::{BuiltInReceivers, Flush, Progress, Sink, stop_on_signals};
 use crate::commands::{emit, json_to_avro, note, serializable};
 use crate::error::CliError;
 use crate::webhook::{Webhook, WebhookArgs};
@@ -160,7 +158,7 @@ pub(crate) fn consume(
         note(notes, &format!("Ctrl-C will not stop the consumer cleanly: {error}"));
     }
     let progress = Arc::new(Progress { handled: AtomicU64::new(0), max: options.max_events, shutdown });
-    let _receivers = Receivers::connect(sink, Arc::clone(&progress));
+    let _receivers = BuiltInReceivers::connect(sink, Arc::clone(&progress), Flush::EachEvent);
     note(
         notes,
         &format!(
@@ -180,37 +178,6 @@ pub(crate) fn consume(
     })?;
     note(notes, &format!("stopped: {} delivered, {} dead-lettered", stats.delivered, stats.dead_lettered));
     Ok(())
-}
-
-/// The built-in receiver on every signal: the event to the sink, written out at once (Kafka
-/// stores the offset right after dispatch).
-struct Receivers(Vec<(&'static dyn AnySignal, ReceiverId)>);
-
-impl Receivers {
-    fn connect(sink: Arc<Sink>, progress: Arc<Progress>) -> Self {
-        let connections = openedx_events::all_events()
-            .map(|signal| {
-                let (sink, progress) = (Arc::clone(&sink), Arc::clone(&progress));
-                let name = sink.receiver_name();
-                let receiver = Arc::new(move |data: &dyn Any, metadata: &EventsMetadata| -> Result<(), BoxError> {
-                    sink.handle(signal, data, metadata)?;
-                    sink.flush();
-                    progress.one_more();
-                    Ok(())
-                });
-                (signal, signal.connect_erased(Cow::Borrowed(name), receiver))
-            })
-            .collect();
-        Receivers(connections)
-    }
-}
-
-impl Drop for Receivers {
-    fn drop(&mut self) {
-        for (signal, id) in self.0.drain(..) {
-            signal.disconnect(id);
-        }
-    }
 }
 
 /// `dead-letters --bus kafka`: the topic's dead letters as a table or JSON, or re-driven (all,
