@@ -33,7 +33,9 @@ pub(crate) struct KafkaConnection {
 }
 
 impl KafkaConnection {
-    fn settings(&self) -> Result<KafkaSettings, CliError> {
+    /// The settings from the environment, with the command line's over them; an error when
+    /// there are no brokers or no registry.
+    pub(crate) fn settings(&self) -> Result<KafkaSettings, CliError> {
         let mut settings = KafkaSettings::from_env().map_err(|error| CliError::BusSettings(error.to_string()))?;
         if let Some(servers) = &self.bootstrap_servers {
             settings.bootstrap_servers = Some(servers.clone());

@@ -407,7 +407,14 @@ fn run(command: Command) -> Result<(), CliError> {
                 redrive,
                 migrate,
             };
-            relay::relay(&bus.into(), &options, &mut stdout, &mut stderr)
+            #[cfg(feature = "kafka")]
+            let target = match bus.kafka() {
+                Some(kafka) => relay::RelayBus::Kafka(kafka),
+                None => relay::RelayBus::Redis(bus.into()),
+            };
+            #[cfg(not(feature = "kafka"))]
+            let target = relay::RelayBus::Redis(bus.into());
+            relay::relay(&target, &options, &mut stdout, &mut stderr)
         }
     }
 }

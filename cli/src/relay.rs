@@ -1,16 +1,46 @@
-//! `openedx-events relay`: publishes the transactional outbox's rows to the event bus (Redis),
-//! or with `--status` says what waits in the outbox; `--redrive` puts parked rows back in line.
+//! `openedx-events relay`: publishes the transactional outbox's rows to the event bus (Redis, or
+//! Kafka with `--bus kafka`), or with `--status` says what waits in the outbox; `--redrive` puts
+//! parked rows back in line.
 
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
+use openedx_events::event_bus::EventBusProducer;
 use openedx_events_outbox::{OutboxStatus, Relay};
 use openedx_events_redis::RedisProducer;
 use serde_json::json;
 
 use crate::bus::Connection;
 use crate::error::CliError;
+
+/// Which bus the relay produces to, and where it is.
+#[derive(Debug)]
+pub(crate) enum RelayBus {
+    /// Redis Streams (the default).
+    Redis(Connection),
+    /// Kafka and its schema registry (`--bus kafka`).
+    #[cfg(feature = "kafka")]
+    Kafka(crate::kafka::KafkaConnection),
+}
+
+impl RelayBus {
+    /// The producer, and the bus's name for the notes.
+    fn producer(&self) -> Result<(Arc<dyn EventBusProducer>, &'static str), CliError> {
+        match self {
+            RelayBus::Redis(connection) => {
+                let producer = RedisProducer::new(connection.settings()?).map_err(outbox_error)?;
+                Ok((Arc::new(producer), "Redis"))
+            }
+            #[cfg(feature = "kafka")]
+            RelayBus::Kafka(connection) => {
+                let producer =
+                    openedx_events_kafka::KafkaProducer::new(connection.settings()?).map_err(outbox_error)?;
+                Ok((Arc::new(producer), "Kafka"))
+            }
+        }
+    }
+}
 
 /// What `relay` was asked to do.
 #[derive(Debug)]
@@ -41,7 +71,7 @@ fn outbox_error(error: impl std::fmt::Display) -> CliError {
 
 /// Runs the command.
 pub(crate) fn relay(
-    bus: &Connection,
+    bus: &RelayBus,
     options: &RelayOptions,
     out: &mut dyn Write,
     notes: &mut dyn Write,
@@ -77,16 +107,15 @@ pub(crate) fn relay(
             writeln!(out, "re-drove {n} parked rows").map_err(CliError::Output)?;
             return Ok(());
         }
-        let settings = bus.settings()?;
-        let producer = RedisProducer::new(settings).map_err(outbox_error)?;
-        let mut builder = Relay::builder(pool, Arc::new(producer))
+        let (producer, bus_name) = bus.producer()?;
+        let mut builder = Relay::builder(pool, producer)
             .batch_size(options.batch_size)
             .max_attempts(options.max_attempts)
             .topics(options.topics.iter().cloned());
         if let Some(seconds) = options.retention {
             builder = builder.retention(Duration::from_secs(seconds));
         }
-        let _ = writeln!(notes, "relaying the outbox to Redis; Ctrl-C stops");
+        let _ = writeln!(notes, "relaying the outbox to {bus_name}; Ctrl-C stops");
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

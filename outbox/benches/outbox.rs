@@ -1,7 +1,8 @@
 //! The outbox's costs, side by side: what an outbox write adds to a transaction that inserts one
-//! business row (the same transaction without it is the floor), the relay's throughput to Redis,
-//! and the spool's write and drain rates. Needs PostgreSQL (`DATABASE_URL`) and Redis
-//! (`REDIS_URL`), as the tests do.
+//! business row (the same transaction without it is the floor), the relay's throughput to Redis
+//! and to Kafka, and the spool's write and drain rates. Needs PostgreSQL (`DATABASE_URL`), Redis
+//! (`REDIS_URL`) and Kafka with its registry (`KAFKA_BOOTSTRAP_SERVERS`, `SCHEMA_REGISTRY_URL`),
+//! as the tests do.
 #![allow(missing_docs, reason = "benchmarks")]
 
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use openedx_events::EventsMetadata;
 use openedx_events::event_bus::{EventBusProducer, EventKey, OutgoingMessage};
+use openedx_events_kafka::KafkaProducer;
 use openedx_events_outbox::{OutboxExt as _, Relay, SpoolingProducer};
 use openedx_events_redis::{RedisProducer, RedisSettings};
 use openedx_events_test_support::{OwnRedis, RedisScratch, free_port, unique_name};
@@ -17,6 +19,8 @@ use openedx_events_test_support::{OwnRedis, RedisScratch, free_port, unique_name
 #[path = "../tests/common/mod.rs"]
 mod common;
 use common::{ORDER_PLACED, OrderPlaced, Scratch, produce_in_outbox_mode};
+#[path = "../tests/common/kafka.rs"]
+mod kafka;
 
 const RELAY_ROWS: i64 = 20_000;
 const SPOOL_MESSAGES: i64 = 1_000;
@@ -75,39 +79,45 @@ fn relay_throughput(c: &mut Criterion) {
         )
         .unwrap();
     runtime.block_on(sqlx::query("DELETE FROM openedx_events_outbox").execute(&db.pool)).unwrap();
-    let producer = Arc::new(RedisProducer::new(redis.settings()).unwrap());
-    let mut relay = Relay::builder(db.pool.clone(), producer).batch_size(2000).build();
+    let kafka = kafka::Scratch::new("outbox-bench-relay");
+    kafka.topic("orders", 3);
+    let to_redis = Relay::builder(db.pool.clone(), Arc::new(RedisProducer::new(redis.settings()).unwrap()));
+    let to_kafka = Relay::builder(db.pool.clone(), Arc::new(KafkaProducer::new(kafka.settings.clone()).unwrap()));
     let mut group = c.benchmark_group("relay");
     group.sample_size(10);
     group.throughput(Throughput::Elements(RELAY_ROWS as u64));
-    group.bench_function("to_redis", |b| {
-        b.iter_custom(|iterations| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iterations {
-                runtime.block_on(async {
-                    sqlx::query(
-                        "INSERT INTO openedx_events_outbox (topic, event_type, event_id, event_key_field, event_key, \
-                         event_key_type, headers, event_data) \
-                         SELECT topic, event_type, gen_random_uuid(), event_key_field, 'key-' || (n % 100), \
-                         event_key_type, headers, event_data FROM template, generate_series(1, $1) AS n",
-                    )
-                    .bind(RELAY_ROWS)
-                    .execute(&db.pool)
-                    .await
-                    .unwrap();
-                    let start = Instant::now();
-                    let mut relayed = 0;
-                    while relayed < RELAY_ROWS as usize {
-                        assert!(start.elapsed() < Duration::from_secs(60), "the relay is stuck at {relayed} rows");
-                        relayed += relay.run_once().await.unwrap().relayed;
-                    }
-                    total += start.elapsed();
-                });
-            }
-            total
-        })
-    });
+    for (name, builder) in [("to_redis", to_redis), ("to_kafka", to_kafka)] {
+        let mut relay = builder.batch_size(2000).build();
+        group.bench_function(name, |b| {
+            b.iter_custom(|iterations| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    runtime.block_on(async {
+                        sqlx::query(
+                            "INSERT INTO openedx_events_outbox (topic, event_type, event_id, event_key_field, \
+                             event_key, event_key_type, headers, event_data) \
+                             SELECT topic, event_type, gen_random_uuid(), event_key_field, 'key-' || (n % 100), \
+                             event_key_type, headers, event_data FROM template, generate_series(1, $1) AS n",
+                        )
+                        .bind(RELAY_ROWS)
+                        .execute(&db.pool)
+                        .await
+                        .unwrap();
+                        let start = Instant::now();
+                        let mut relayed = 0;
+                        while relayed < RELAY_ROWS as usize {
+                            assert!(start.elapsed() < Duration::from_secs(60), "the relay is stuck at {relayed} rows");
+                            relayed += relay.run_once().await.unwrap().relayed;
+                        }
+                        total += start.elapsed();
+                    });
+                }
+                total
+            })
+        });
+    }
     group.finish();
+    runtime.block_on(kafka.delete_topics(&["orders"]));
     drop(db);
 }
 
