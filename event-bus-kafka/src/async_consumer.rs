@@ -122,7 +122,7 @@ impl AsyncKafkaConsumer {
         let message = consumer.recv().await?;
         let incoming = Incoming::of(&message);
         match self.handle(&incoming).await {
-            Outcome::Done => consumer.store_offset(incoming.topic, incoming.partition, incoming.offset),
+            Outcome::Done => consumer.store_offset_from_message(&message),
             Outcome::Left => Ok(()),
             Outcome::Rewind(reason) => {
                 self.parts.stats.rewound += 1;
@@ -145,11 +145,12 @@ impl AsyncKafkaConsumer {
     }
 
     async fn handle(&mut self, incoming: &Incoming<'_>) -> Outcome {
-        let parsed = match parse(incoming) {
+        let parsed = match parse(incoming, &mut self.parts.signals) {
             Ok(parsed) => parsed,
             Err(unusable) => return self.dead_letter(incoming, &unusable.to_string(), 0).await,
         };
-        let plan = match self.parts.plans.cached(parsed.schema_id, parsed.signal) {
+        let cached = self.parts.last_plan.get(parsed.schema_id, parsed.signal).cloned();
+        let plan = match cached.or_else(|| self.parts.plans.cached(parsed.schema_id, parsed.signal)) {
             Some(plan) => Ok(plan),
             None => match self.parts.registry.schema_async(parsed.schema_id).await {
                 Ok(writer) => {
@@ -158,7 +159,10 @@ impl AsyncKafkaConsumer {
                 Err(error) => Err(registry_failure(error)),
             },
         };
-        let avro = match plan.and_then(|plan| Ok(apply(&plan, parsed.schema_id, parsed.avro)?.into_owned())) {
+        if let Ok(plan) = &plan {
+            self.parts.last_plan.set(parsed.schema_id, parsed.signal, plan);
+        }
+        let avro = match plan.and_then(|plan| Ok(apply(&plan, parsed.schema_id, parsed.avro)?)) {
             Ok(avro) => avro,
             Err(DecodeFailure::Unusable(unusable)) => {
                 return self.dead_letter(incoming, &unusable.to_string(), 0).await;
@@ -185,6 +189,7 @@ impl AsyncKafkaConsumer {
             }
             Delivery::ReceiversFailed(reason) => self.dead_letter(incoming, &reason, attempts).await,
             Delivery::Unusable(unusable) => self.dead_letter(incoming, &unusable.to_string(), attempts).await,
+            Delivery::Refused(reason) => self.dead_letter(incoming, &reason, attempts).await,
         }
     }
 

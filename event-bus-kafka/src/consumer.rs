@@ -24,7 +24,7 @@ use rdkafka::producer::ThreadedProducer;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 
 use crate::admin::create_topic;
-use crate::decode::{DecodeFailure, Plans};
+use crate::decode::{DecodeFailure, LastPlan, Plans};
 use crate::framing::unframe;
 use crate::producer::{DeliveryContext, raw_producer, send_and_wait};
 use crate::registry::SchemaRegistry;
@@ -152,6 +152,8 @@ impl KafkaConsumerBuilder {
             start: self.start,
             registry,
             plans: Plans::default(),
+            last_plan: LastPlan::default(),
+            signals: SignalCache::default(),
             dead_letters,
             settings: self.settings,
             stats: ConsumerStats::default(),
@@ -181,6 +183,10 @@ pub(crate) struct Parts {
     pub(crate) start: StartFrom,
     pub(crate) registry: SchemaRegistry,
     pub(crate) plans: Plans,
+    /// The plan of the last message, looked up without the shared map's lock.
+    pub(crate) last_plan: LastPlan,
+    /// The signal of the last message's event type.
+    pub(crate) signals: SignalCache,
     pub(crate) dead_letters: Arc<ThreadedProducer<DeliveryContext>>,
     pub(crate) settings: KafkaSettings,
     pub(crate) stats: ConsumerStats,
@@ -199,9 +205,14 @@ pub(crate) struct Incoming<'a> {
 
 impl<'a> Incoming<'a> {
     pub(crate) fn of(message: &'a BorrowedMessage<'a>) -> Self {
+        // Sized once: the header iterator gives no size hint, so collecting would grow it twice.
         let headers = message
             .headers()
-            .map(|headers| headers.iter().map(|header| (header.key, header.value)).collect())
+            .map(|headers| {
+                let mut all = Vec::with_capacity(headers.count());
+                all.extend(headers.iter().map(|header| (header.key, header.value)));
+                all
+            })
             .unwrap_or_default();
         Incoming {
             topic: message.topic(),
@@ -211,10 +222,6 @@ impl<'a> Incoming<'a> {
             value: message.payload(),
             headers,
         }
-    }
-
-    fn values<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n, '_> {
-        self.headers.iter().filter(move |(key, _)| *key == name).map(|(_, value)| value.unwrap_or_default())
     }
 }
 
@@ -227,26 +234,63 @@ pub(crate) struct Parsed<'a> {
     pub(crate) avro: &'a [u8],
 }
 
+/// The last event type a consumer read and its signal: consecutive messages mostly carry the
+/// same type, and the signal registry never changes once built, so the lookup is skipped while
+/// the type repeats.
+#[derive(Default)]
+pub(crate) struct SignalCache(Option<&'static dyn AnySignal>);
+
+impl SignalCache {
+    fn signal(&mut self, event_type: &str) -> Option<&'static dyn AnySignal> {
+        match self.0 {
+            Some(signal) if signal.event_type() == event_type => Some(signal),
+            _ => {
+                let signal = get_signal_by_type(event_type)?;
+                self.0 = Some(signal);
+                Some(signal)
+            }
+        }
+    }
+}
+
+/// The index of a metadata header in [`MetadataHeader::ALL`].
+fn slot(header: MetadataHeader) -> usize {
+    MetadataHeader::ALL.iter().position(|h| *h == header).unwrap_or(0)
+}
+
 /// Reads the signal from the single `ce_type` header and the metadata from the headers, as
 /// upstream does: `ce_id` is required, a missing optional header takes its default, a repeated
-/// one makes the message unusable.
-pub(crate) fn parse<'a>(incoming: &Incoming<'a>) -> Result<Parsed<'a>, UnusableMessage> {
-    let types: Vec<&[u8]> = incoming.values("ce_type").collect();
-    let event_type = match types.as_slice() {
-        [] => return Err(UnusableMessage("Missing ce_type header on message, cannot determine signal".to_owned())),
-        [one] => std::str::from_utf8(one).map_err(|_| UnusableMessage("header `ce_type` is not UTF-8".to_owned()))?,
+/// one makes the message unusable. The headers are read in one pass, each metadata header's
+/// first value and count kept in a fixed array.
+pub(crate) fn parse<'a>(incoming: &Incoming<'a>, signals: &mut SignalCache) -> Result<Parsed<'a>, UnusableMessage> {
+    let mut values: [Option<&'a [u8]>; MetadataHeader::ALL.len()] = [None; MetadataHeader::ALL.len()];
+    let mut counts = [0u32; MetadataHeader::ALL.len()];
+    for (key, value) in &incoming.headers {
+        if let Some(i) = MetadataHeader::ALL.iter().position(|h| header_name(*h) == *key) {
+            counts[i] += 1;
+            if values[i].is_none() {
+                values[i] = Some(value.unwrap_or_default());
+            }
+        }
+    }
+    let type_slot = slot(MetadataHeader::Type);
+    let event_type = match (counts[type_slot], values[type_slot]) {
+        (1, Some(one)) => {
+            std::str::from_utf8(one).map_err(|_| UnusableMessage("header `ce_type` is not UTF-8".to_owned()))?
+        }
+        (0, _) => return Err(UnusableMessage("Missing ce_type header on message, cannot determine signal".to_owned())),
         _ => {
             return Err(UnusableMessage(
                 "Multiple ce_type headers found on message, cannot determine signal".to_owned(),
             ));
         }
     };
-    let signal = get_signal_by_type(event_type).ok_or_else(|| {
+    let signal = signals.signal(event_type).ok_or_else(|| {
         UnusableMessage(format!("Unrecognized type {event_type} found on message, cannot determine signal"))
     })?;
-    for header in MetadataHeader::ALL {
+    for (i, header) in MetadataHeader::ALL.into_iter().enumerate() {
         let name = header_name(header);
-        match incoming.values(name).count() {
+        match counts[i] {
             0 if header == MetadataHeader::Id => {
                 return Err(UnusableMessage(format!("Missing \"{name}\" header on message, cannot continue")));
             }
@@ -259,7 +303,7 @@ pub(crate) fn parse<'a>(incoming: &Incoming<'a>) -> Result<Parsed<'a>, UnusableM
             }
         }
     }
-    let metadata = metadata_from_headers(|header| incoming.values(header_name(header)).next(), header_name)
+    let metadata = metadata_from_headers(|header| values[slot(header)], header_name)
         .map_err(|e| UnusableMessage(format!("Error determining metadata from message headers: {}", e.0)))?;
     let value = incoming.value.ok_or_else(|| UnusableMessage("the message has no value".to_owned()))?;
     let (schema_id, avro) = unframe(value).map_err(|e| UnusableMessage(e.to_string()))?;
@@ -345,11 +389,17 @@ impl Parts {
 
     /// Handles one message: dispatches it with retries, or dead-letters it.
     pub(crate) fn handle(&mut self, incoming: &Incoming<'_>) -> Outcome {
-        let parsed = match parse(incoming) {
+        let parsed = match parse(incoming, &mut self.signals) {
             Ok(parsed) => parsed,
             Err(unusable) => return self.dead_letter(incoming, &unusable.to_string(), 0),
         };
-        let avro = match self.plans.local_bytes(&self.registry, parsed.schema_id, parsed.signal, parsed.avro) {
+        let avro = match self.plans.local_bytes(
+            &mut self.last_plan,
+            &self.registry,
+            parsed.schema_id,
+            parsed.signal,
+            parsed.avro,
+        ) {
             Ok(avro) => avro,
             Err(DecodeFailure::Unusable(unusable)) => return self.dead_letter(incoming, &unusable.to_string(), 0),
             Err(DecodeFailure::Registry(error)) => return Outcome::Rewind(error.to_string()),
@@ -489,8 +539,9 @@ impl KafkaConsumer {
         let incoming = Incoming::of(&message);
         match self.parts.handle(&incoming) {
             Outcome::Done => {
-                // librdkafka stores `offset + 1`, the next one to read.
-                self.consumer.store_offset(incoming.topic, incoming.partition, incoming.offset)?;
+                // librdkafka stores `offset + 1`, the next one to read. By the message's own topic
+                // handle: storing by name makes and destroys a topic handle each time.
+                self.consumer.store_offset_from_message(&message)?;
             }
             Outcome::Left => {}
             Outcome::Rewind(reason) => {

@@ -41,6 +41,26 @@ pub(crate) struct Plans(Arc<Mutex<HashMap<PlanKey, Arc<Plan>>>>);
 /// A schema id and the event type reading it.
 type PlanKey = (u32, &'static str);
 
+/// The plan of the last (schema id, event type) a consumer read: consecutive messages mostly
+/// share both, so most messages find their plan here, without the shared map's lock and hash.
+#[derive(Debug, Default)]
+pub(crate) struct LastPlan(Option<(u32, &'static str, Arc<Plan>)>);
+
+impl LastPlan {
+    /// The plan, if the last message had the same schema id and event type.
+    pub(crate) fn get(&self, id: u32, signal: &'static dyn AnySignal) -> Option<&Arc<Plan>> {
+        match &self.0 {
+            Some((last_id, event_type, plan)) if *last_id == id && *event_type == signal.event_type() => Some(plan),
+            _ => None,
+        }
+    }
+
+    /// Remembers the plan of this message.
+    pub(crate) fn set(&mut self, id: u32, signal: &'static dyn AnySignal, plan: &Arc<Plan>) {
+        self.0 = Some((id, signal.event_type(), Arc::clone(plan)));
+    }
+}
+
 impl Plans {
     pub(crate) fn cached(&self, id: u32, signal: &'static dyn AnySignal) -> Option<Arc<Plan>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).get(&(id, signal.event_type())).cloned()
@@ -77,11 +97,15 @@ impl Plans {
     /// from the registry when this pair has no plan yet (a blocking request).
     pub(crate) fn local_bytes<'a>(
         &self,
+        last: &mut LastPlan,
         registry: &SchemaRegistry,
         id: u32,
         signal: &'static dyn AnySignal,
         avro: &'a [u8],
     ) -> Result<Cow<'a, [u8]>, DecodeFailure> {
+        if let Some(plan) = last.get(id, signal) {
+            return Ok(apply(plan, id, avro)?);
+        }
         let plan = match self.cached(id, signal) {
             Some(plan) => plan,
             None => {
@@ -89,6 +113,7 @@ impl Plans {
                 self.make(id, signal, &writer)?
             }
         };
+        last.set(id, signal, &plan);
         Ok(apply(&plan, id, avro)?)
     }
 }

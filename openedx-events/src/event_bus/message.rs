@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use uuid::Uuid;
 
-use crate::isoformat::{parse_isoformat, write_isoformat};
+use crate::isoformat::{parse_isoformat, parse_isoformat_utc, write_isoformat};
 use crate::metadata::{EventsMetadata, ReceivedParts};
 
 /// A stream entry's field names, in the order upstream's producer writes them: the metadata's
@@ -121,8 +121,12 @@ pub fn metadata_from_headers<'a>(
             .map(|id| Uuid::parse_str(id).map_err(|e| bad(MetadataHeader::Id, &e)))
             .transpose()?,
         source: text(MetadataHeader::Source)?.map(str::to_owned),
+        // Python's own UTC form first, without the general parser (the same time where it reads one).
         time: text(MetadataHeader::Time)?
-            .map(|time| parse_isoformat(time).map_err(|e| bad(MetadataHeader::Time, &e)))
+            .map(|time| match parse_isoformat_utc(time.as_bytes()) {
+                Some(time) => Ok(time),
+                None => parse_isoformat(time).map_err(|e| bad(MetadataHeader::Time, &e)),
+            })
             .transpose()?,
         minorversion: text(MetadataHeader::MinorVersion)?
             .map(|minor| minor.trim().parse().map_err(|e| bad(MetadataHeader::MinorVersion, &e)))
