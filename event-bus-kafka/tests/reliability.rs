@@ -104,12 +104,13 @@ fn poison_is_dead_lettered_and_later_messages_flow() {
     }
 }
 
-/// Run by `a_killed_consumer_loses_nothing` in a child process, which it kills: consumes the
+/// Set in the child process of `a_killed_consumer_loses_nothing`: the prefix of the topic it
+/// consumes.
+const CHILD_PREFIX: &str = "KAFKA_TEST_CHILD_PREFIX";
+
+/// What `a_killed_consumer_loses_nothing` runs as its child process, which it kills: consumes the
 /// topic named by the environment, printing each event's id as it is dispatched.
-#[test]
-#[ignore = "a helper: run in a child process by a_killed_consumer_loses_nothing"]
-fn child_consumer() {
-    let prefix = std::env::var("KAFKA_TEST_CHILD_PREFIX").expect("run by a_killed_consumer_loses_nothing");
+fn child_consumer(prefix: String) {
     let mut scratch = Scratch::new("child");
     scratch.settings = scratch.settings.with_topic_prefix(prefix);
     let settings = scratch.settings.clone();
@@ -135,6 +136,10 @@ fn dispatched_id(line: &str) -> Option<&str> {
 
 #[test]
 fn a_killed_consumer_loses_nothing() {
+    // Run again by itself as the child process it kills.
+    if let Ok(prefix) = std::env::var(CHILD_PREFIX) {
+        return child_consumer(prefix);
+    }
     let scratch = Scratch::new("killed");
     scratch.topic("killed", 2);
     let producer = scratch.producer();
@@ -146,8 +151,8 @@ fn a_killed_consumer_loses_nothing() {
         );
     }
     let mut child = Command::new(std::env::current_exe().expect("the test binary"))
-        .args(["--exact", "child_consumer", "--ignored", "--nocapture", "--test-threads=1"])
-        .env("KAFKA_TEST_CHILD_PREFIX", scratch.settings.topic_prefix.clone().unwrap_or_default())
+        .args(["--exact", "a_killed_consumer_loses_nothing", "--nocapture", "--test-threads=1"])
+        .env(CHILD_PREFIX, scratch.settings.topic_prefix.clone().unwrap_or_default())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
