@@ -83,65 +83,9 @@ pub fn key_field_definition<'a>(schema: &'a Value, key_field: &str) -> Result<&'
 
 /// `value` as Python's `json.dumps(value, sort_keys=True)` writes it: `", "` and `": "` between
 /// parts, keys sorted, non-ASCII escaped. Upstream registers the key schema in this form, so the
-/// same text gets the same id.
+/// same text gets the same id. (The runtime's writer of CPython's formats, shared.)
 pub fn python_sorted_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_sorted(value, &mut out);
-    out
-}
-
-fn write_sorted(value: &Value, out: &mut String) {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (key, value)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_string(key, out);
-                out.push_str(": ");
-                write_sorted(value, out);
-            }
-            out.push('}');
-        }
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_sorted(item, out);
-            }
-            out.push(']');
-        }
-        Value::String(text) => write_string(text, out),
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-fn write_string(text: &str, out: &mut String) {
-    out.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(ch),
-            _ => {
-                let mut units = [0u16; 2];
-                for unit in ch.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
+    openedx_events::python_json_dumps(value)
 }
 
 #[cfg(test)]

@@ -73,6 +73,13 @@ mod fields;
 mod hooks;
 mod isoformat;
 mod json_dumps;
+
+/// `value` as CPython's `json.dumps(value, sort_keys=True)` writes it: `", "` and `": "`
+/// separators, keys sorted, non-ASCII escaped as `\uXXXX`; for backends that must send the same
+/// text as the Python services (Kafka registers its key schemas in this form).
+pub fn python_json_dumps(value: &serde_json::Value) -> String {
+    json_dumps::json_dumps(value)
+}
 mod metadata;
 mod receiver;
 mod registry;
