@@ -212,7 +212,7 @@ impl AsyncRedisConsumer {
         };
         let owned;
         let entries: Vec<EntryRef<'_>> = match &reply {
-            BatchReply::Fast(reply) => read_entries(&reply.frame, &reply.bytes),
+            BatchReply::Fast(reply) => read_entries(&reply.tokens, &reply.bytes),
             BatchReply::Slow(value) => {
                 owned = Protocol::read_entries(value.clone());
                 owned.iter().map(EntryRef::of).collect()
@@ -282,7 +282,7 @@ impl AsyncRedisConsumer {
                 }
                 Settle::LeavePending => break,
             }
-            done.push(entry.id.to_owned());
+            done.push(entry.id);
             if stop.asked() {
                 break;
             }

@@ -272,7 +272,7 @@ impl RedisConsumer {
             fast.receive()?;
         }
         let reply = fast.receive()?;
-        let left = read_entries(&reply.frame, &reply.bytes).len();
+        let left = read_entries(&reply.tokens, &reply.bytes).len();
         if left > 0 {
             tracing::debug!(stream = %self.protocol.full_topic, left, "messages read ahead stay pending to this consumer");
         }
@@ -334,7 +334,7 @@ impl RedisConsumer {
                     Some(acknowledge) => fast.request_two(&acknowledge, &read)?.1,
                     None => fast.request(&read)?,
                 };
-                let entries = read_entries(&reply.frame, &reply.bytes);
+                let entries = read_entries(&reply.tokens, &reply.bytes);
                 let handled = entries.len();
                 if self.reads_ahead(handled)
                     && let Some(fast) = self.fast.as_mut()
@@ -372,7 +372,7 @@ impl RedisConsumer {
             fast.receive()?;
         }
         let reply = fast.receive()?;
-        let entries = read_entries(&reply.frame, &reply.bytes);
+        let entries = read_entries(&reply.tokens, &reply.bytes);
         let handled = entries.len();
         if self.reads_ahead(handled) {
             let read = self.protocol.read_ahead();
@@ -453,7 +453,7 @@ impl RedisConsumer {
                 }
                 Settle::LeavePending => break,
             }
-            done.push(entry.id.to_owned());
+            done.push(entry.id);
             if self.shutdown.is_shutdown() {
                 break;
             }
@@ -500,13 +500,13 @@ impl RedisConsumer {
                 }
                 Settle::LeavePending => continue,
             }
-            done.push(entry.id.to_owned());
+            done.push(entry.id);
         }
         self.acknowledge(&done)
     }
 
     /// Acknowledges the handled ids (after the hook), now or with the next read.
-    fn acknowledge(&mut self, done: &[String]) -> RedisResult<()> {
+    fn acknowledge(&mut self, done: &[&str]) -> RedisResult<()> {
         if let Some(acknowledge) = self.protocol.acknowledge(done) {
             if let Some(hook) = &mut self.before_acknowledge {
                 hook();

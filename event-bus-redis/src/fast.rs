@@ -10,18 +10,18 @@ use std::time::Duration;
 
 use redis::{ConnectionAddr, ConnectionInfo, ErrorKind, RedisError, RedisResult};
 
-use crate::resp::{Frame, parse};
+use crate::resp::{Reader, Token, first_error};
 
-/// What a reply came with: its bytes, and its frame, whose ranges point into them.
+/// What a reply came with: its bytes, and its tokens, whose ranges point into them.
 pub(crate) struct Reply {
     pub(crate) bytes: Vec<u8>,
-    pub(crate) frame: Frame,
+    pub(crate) tokens: Vec<Token>,
 }
 
 impl Reply {
     /// The reply, or the server's error (the first anywhere in it) as a `RedisError`.
     fn checked(self) -> RedisResult<Reply> {
-        match self.frame.first_error(&self.bytes) {
+        match first_error(&self.tokens, &self.bytes) {
             Some(text) => {
                 let text = String::from_utf8_lossy(text).into_owned();
                 Err(RedisError::from((ErrorKind::Extension, "the server refused the command", text)))
@@ -75,13 +75,14 @@ impl Target {
     }
 }
 
-/// Reads from the bytes gathered so far, moving a complete reply out; `None` while incomplete.
-fn take_reply(buffer: &mut Vec<u8>) -> RedisResult<Option<Reply>> {
-    match parse(buffer) {
-        Ok(Some((frame, used))) => {
+/// Reads on through the bytes gathered so far, moving a complete reply out; `None` while
+/// incomplete.
+fn take_reply(reader: &mut Reader, buffer: &mut Vec<u8>) -> RedisResult<Option<Reply>> {
+    match reader.advance(buffer) {
+        Ok(Some((tokens, used))) => {
             let rest = buffer.split_off(used);
             let bytes = std::mem::replace(buffer, rest);
-            Ok(Some(Reply { bytes, frame }))
+            Ok(Some(Reply { bytes, tokens }))
         }
         Ok(None) => Ok(None),
         Err(error) => Err(RedisError::from((ErrorKind::Parse, "malformed reply", error.to_string()))),
@@ -95,6 +96,7 @@ const READ_CHUNK: usize = 64 * 1024;
 pub(crate) struct FastConnection {
     stream: TcpStream,
     buffer: Vec<u8>,
+    reader: Reader,
 }
 
 impl FastConnection {
@@ -108,7 +110,8 @@ impl FastConnection {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(read_timeout))?;
         stream.set_write_timeout(Some(connect_timeout))?;
-        let mut connection = FastConnection { stream, buffer: Vec::with_capacity(READ_CHUNK) };
+        let mut connection =
+            FastConnection { stream, buffer: Vec::with_capacity(READ_CHUNK), reader: Reader::default() };
         for command in target.handshake() {
             connection.request(&command)?;
         }
@@ -152,7 +155,7 @@ impl FastConnection {
 
     fn reply(&mut self) -> RedisResult<Reply> {
         loop {
-            if let Some(reply) = take_reply(&mut self.buffer)? {
+            if let Some(reply) = take_reply(&mut self.reader, &mut self.buffer)? {
                 return reply.checked();
             }
             let filled = self.buffer.len();
@@ -177,6 +180,7 @@ impl FastConnection {
 pub(crate) struct AsyncFastConnection {
     stream: tokio::net::TcpStream,
     buffer: Vec<u8>,
+    reader: Reader,
     read_timeout: Duration,
 }
 
@@ -192,7 +196,12 @@ impl AsyncFastConnection {
             .await
             .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
         stream.set_nodelay(true)?;
-        let mut connection = AsyncFastConnection { stream, buffer: Vec::with_capacity(READ_CHUNK), read_timeout };
+        let mut connection = AsyncFastConnection {
+            stream,
+            buffer: Vec::with_capacity(READ_CHUNK),
+            reader: Reader::default(),
+            read_timeout,
+        };
         for command in target.handshake() {
             connection.request(&command).await?;
         }
@@ -210,7 +219,7 @@ impl AsyncFastConnection {
         use tokio::io::AsyncReadExt as _;
         let deadline = tokio::time::Instant::now() + self.read_timeout;
         loop {
-            if let Some(reply) = take_reply(&mut self.buffer)? {
+            if let Some(reply) = take_reply(&mut self.reader, &mut self.buffer)? {
                 return reply.checked();
             }
             let filled = self.buffer.len();

@@ -377,7 +377,7 @@ impl Protocol {
     }
 
     /// `XACK` of the handled ids, if any.
-    pub(crate) fn acknowledge(&self, ids: &[String]) -> Option<Cmd> {
+    pub(crate) fn acknowledge(&self, ids: &[&str]) -> Option<Cmd> {
         if ids.is_empty() {
             return None;
         }
