@@ -512,7 +512,13 @@ impl RedisConsumer {
                 hook();
             }
             if self.defer_acks && self.fast_target.is_some() {
-                self.deferred_ack = Some(acknowledge);
+                // One acknowledgement waits at a time. An earlier one still waiting (a short
+                // batch read ahead sends no read of its own to carry it) goes out now.
+                if let Some(earlier) = self.deferred_ack.replace(acknowledge)
+                    && let Some(fast) = self.fast()?
+                {
+                    fast.request(&earlier)?;
+                }
             } else {
                 match self.fast()? {
                     Some(fast) => drop(fast.request(&acknowledge)?),

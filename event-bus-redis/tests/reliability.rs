@@ -833,6 +833,32 @@ fn a_consumer_stopped_while_reading_ahead_leaves_nothing_behind() {
     assert_eq!(pending_count(scratch.redis.connection(), &stream, "group"), 0);
 }
 
+#[test]
+fn a_burst_read_ahead_and_ending_in_a_short_batch_is_acknowledged_whole() {
+    // Batches of 10: two full ones (the second read ahead, carrying the first's acknowledgement)
+    // and a short one, whose round sends no read ahead; the second batch's acknowledgement must
+    // still go out, not be replaced by the third's.
+    let mut scratch = Scratch::new("read-ahead-tail");
+    let stream = scratch.settings.full_topic("ticks");
+    let producer = RedisProducer::new(scratch.settings.clone()).unwrap();
+    let produced = produce(&producer, "ticks", 0..25);
+    let recorder = Recorder::default();
+    let ids = Arc::clone(&recorder.ids);
+    let consumer = new_consumer(scratch.settings.clone(), "ticks", "group", "one", StartFrom::Beginning);
+    let shutdown = consumer.shutdown_handle();
+    let running = spawn_consumer(consumer, recorder);
+    wait_for("25 events dispatched", Duration::from_secs(10), || snapshot(&ids).len() == produced.len());
+    let mut connection = connect(&redis_url());
+    wait_for("every batch acknowledged while the consumer waits for more", Duration::from_secs(5), || {
+        pending_count(&mut connection, &stream, "group") == 0
+    });
+    shutdown.shutdown();
+    let (result, stats) = running.join().expect("the consumer thread");
+    result.expect("a graceful shutdown");
+    assert_eq!(stats.delivered, 25);
+    assert_eq!(pending_count(scratch.redis.connection(), &stream, "group"), 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. A producer that cannot reach Redis.
 
