@@ -46,6 +46,15 @@ pub struct AsyncRedisConsumer {
     fast: Option<AsyncFastConnection>,
     protocol: Protocol,
     before_acknowledge: Option<BeforeAcknowledge>,
+    /// Inside [`run`](AsyncRedisConsumer::run): acknowledgements go out with the next read, and
+    /// full batches are followed by a read ahead, as the blocking consumer does when it
+    /// consumes indefinitely.
+    consuming: bool,
+    /// An acknowledgement to send with the next read.
+    deferred_ack: Option<Cmd>,
+    /// A read sent ahead whose reply is still to be read, and whether an acknowledgement went
+    /// before it.
+    read_ahead: Option<bool>,
 }
 
 impl std::fmt::Debug for AsyncRedisConsumer {
@@ -78,7 +87,17 @@ impl<S: Future<Output = ()>> Stop<'_, S> {
 impl AsyncRedisConsumer {
     pub(crate) fn new(client: Client, protocol: Protocol, before_acknowledge: Option<BeforeAcknowledge>) -> Self {
         let fast_target = Target::of(client.get_connection_info());
-        AsyncRedisConsumer { client, connection: None, fast_target, fast: None, protocol, before_acknowledge }
+        AsyncRedisConsumer {
+            client,
+            connection: None,
+            fast_target,
+            fast: None,
+            protocol,
+            before_acknowledge,
+            consuming: false,
+            deferred_ack: None,
+            read_ahead: None,
+        }
     }
 
     /// What the consumer did so far.
@@ -110,12 +129,12 @@ impl AsyncRedisConsumer {
         let mut stop = Stop { signal, asked: false };
         let protocol = &self.protocol;
         tracing::info!(stream = %protocol.full_topic, group = %protocol.group, consumer = %protocol.consumer, "consuming");
+        self.consuming = self.fast_target.is_some();
         while !stop.asked() {
             match self.round(&mut stop).await {
                 Ok(_) => self.protocol.succeeded(),
                 Err(error) => {
-                    self.connection = None;
-                    self.fast = None;
+                    self.disconnect();
                     match self.protocol.failed(&error) {
                         OnError::Resume => {}
                         OnError::Reconnect(pause) => {
@@ -126,11 +145,17 @@ impl AsyncRedisConsumer {
                             }
                         }
                         OnError::GiveUp(count) => {
+                            self.consuming = false;
                             return Err(ConsumeError::TooManyErrors { count, last: Box::new(error) });
                         }
                     }
                 }
             }
+        }
+        self.consuming = false;
+        if let Err(error) = self.finish_read_ahead().await {
+            // What it covered stays pending, and is taken back by whoever consumes next.
+            tracing::warn!(stream = %self.protocol.full_topic, "the last acknowledgement failed: {error}");
         }
         tracing::info!(stream = %self.protocol.full_topic, stats = ?self.protocol.stats, "consumer stopped");
         Ok(())
@@ -140,6 +165,50 @@ impl AsyncRedisConsumer {
     pub async fn poll(&mut self) -> RedisResult<usize> {
         let signal = pin!(futures::future::pending::<()>().fuse());
         self.round(&mut Stop { signal, asked: false }).await
+    }
+
+    /// Drops both connections, after an error or a cancelled read: the next round starts
+    /// afresh. A read sent ahead and a deferred acknowledgement are lost with them: their
+    /// messages stay pending to this consumer, which takes them back first (at least once).
+    fn disconnect(&mut self) {
+        self.connection = None;
+        self.fast = None;
+        self.read_ahead = None;
+        self.deferred_ack = None;
+        self.protocol.recover_soon();
+    }
+
+    /// When the consumer stops: reads the replies of a read sent ahead (what it read stays
+    /// pending to this consumer: it takes it back first thing when it starts again, others once
+    /// it has been idle for `claim_idle_time`), then sends the deferred acknowledgement.
+    async fn finish_read_ahead(&mut self) -> RedisResult<()> {
+        if let Some(ack_first) = self.read_ahead.take()
+            && let Some(fast) = self.fast.as_mut()
+        {
+            if ack_first {
+                fast.receive().await?;
+            }
+            let reply = fast.receive().await?;
+            let left = read_entries(&reply.tokens, &reply.bytes).len();
+            if left > 0 {
+                tracing::debug!(stream = %self.protocol.full_topic, left, "messages read ahead stay pending to this consumer");
+            }
+        }
+        self.flush_ack().await
+    }
+
+    /// Sends a deferred acknowledgement now.
+    async fn flush_ack(&mut self) -> RedisResult<()> {
+        if let Some(acknowledge) = self.deferred_ack.take() {
+            self.batch_command(&acknowledge).await?;
+        }
+        Ok(())
+    }
+
+    /// Whether to ask for the next batch before dispatching one of `entries` messages: only
+    /// inside `run`, on the fast connection, with the stream busy.
+    fn reads_ahead<S: Future<Output = ()> + Send>(&self, entries: usize, stop: &mut Stop<'_, S>) -> bool {
+        self.consuming && self.fast.is_some() && !stop.asked() && self.protocol.worth_reading_ahead(entries)
     }
 
     async fn connection(&mut self) -> RedisResult<&mut MultiplexedConnection> {
@@ -177,6 +246,17 @@ impl AsyncRedisConsumer {
     }
 
     async fn round<S: Future<Output = ()> + Send>(&mut self, stop: &mut Stop<'_, S>) -> RedisResult<usize> {
+        if let Some(ack_first) = self.read_ahead.take() {
+            return self.read_ahead_round(ack_first, stop).await;
+        }
+        if self.fast.as_ref().is_some_and(|fast| fast.unread() > 0) {
+            // A future of this consumer's was dropped while it waited for a reply: what that
+            // read delivered is pending to this consumer, and taken back first.
+            self.disconnect();
+        }
+        if self.protocol.group_setup().is_some() || self.protocol.recovery_due() {
+            self.flush_ack().await?;
+        }
         if let Some((create, move_to)) = self.protocol.group_setup() {
             match self.run_command(&create).await {
                 Ok(_) => {}
@@ -198,16 +278,18 @@ impl AsyncRedisConsumer {
         }
         let read = self.protocol.read();
         // The blocking read is where a consumer waits: a shutdown ends the wait at once (the
-        // read, cancelled, delivered nothing, or what it delivered is pending and taken back).
+        // read, cancelled, delivered nothing, or what it delivered is pending and taken back;
+        // the acknowledgement sent with it is sent again when the consumer stops).
+        let acknowledge = self.deferred_ack.take();
         let reply = tokio::select! {
             biased;
             () = stop.signal.as_mut() => None,
-            reply = self.batch_command(&read) => Some(reply?),
+            reply = self.read_batch(acknowledge.as_ref(), &read) => Some(reply?),
         };
         let Some(reply) = reply else {
             stop.asked = true;
-            self.connection = None;
-            self.fast = None;
+            self.disconnect();
+            self.deferred_ack = acknowledge;
             return Ok(0);
         };
         let owned;
@@ -219,6 +301,61 @@ impl AsyncRedisConsumer {
             }
         };
         let handled = entries.len();
+        if self.reads_ahead(handled, stop)
+            && let Some(fast) = self.fast.as_mut()
+        {
+            fast.send(&[&self.protocol.read_ahead()]).await?;
+            self.read_ahead = Some(false);
+        }
+        self.handle(entries.into_iter().map(|entry| (entry, 0)).collect(), stop).await?;
+        Ok(handled)
+    }
+
+    /// The read of a round, with the last round's acknowledgement before it when there is one.
+    async fn read_batch(&mut self, acknowledge: Option<&Cmd>, read: &Cmd) -> RedisResult<BatchReply> {
+        match (acknowledge, self.fast().await?) {
+            (Some(acknowledge), Some(fast)) => Ok(BatchReply::Fast(fast.request_two(acknowledge, read).await?.1)),
+            (Some(acknowledge), None) => {
+                self.run_command(acknowledge).await?;
+                self.batch_command(read).await
+            }
+            (None, _) => self.batch_command(read).await,
+        }
+    }
+
+    /// A round whose read went out ahead, during the last one: its reply is read, and the last
+    /// round's acknowledgement goes out with the next read ahead (or with the next waiting
+    /// read, when the stream has run dry). The read ahead does not block, so its reply comes
+    /// at once and a shutdown need not interrupt it.
+    async fn read_ahead_round<S: Future<Output = ()> + Send>(
+        &mut self,
+        ack_first: bool,
+        stop: &mut Stop<'_, S>,
+    ) -> RedisResult<usize> {
+        let Some(fast) = self.fast.as_mut() else {
+            return Err(RedisError::from((ErrorKind::Client, "no connection for the read ahead")));
+        };
+        if ack_first {
+            fast.receive().await?;
+        }
+        let reply = fast.receive().await?;
+        let entries = read_entries(&reply.tokens, &reply.bytes);
+        let handled = entries.len();
+        if self.reads_ahead(handled, stop)
+            && let Some(fast) = self.fast.as_mut()
+        {
+            let read = self.protocol.read_ahead();
+            match self.deferred_ack.take() {
+                Some(acknowledge) => {
+                    fast.send(&[&acknowledge, &read]).await?;
+                    self.read_ahead = Some(true);
+                }
+                None => {
+                    fast.send(&[&read]).await?;
+                    self.read_ahead = Some(false);
+                }
+            }
+        }
         self.handle(entries.into_iter().map(|entry| (entry, 0)).collect(), stop).await?;
         Ok(handled)
     }
@@ -291,7 +428,15 @@ impl AsyncRedisConsumer {
             if let Some(hook) = &mut self.before_acknowledge {
                 hook();
             }
-            self.batch_command(&acknowledge).await?;
+            if self.consuming {
+                // One acknowledgement waits at a time: an earlier one still waiting (a short
+                // batch read ahead sends no read of its own to carry it) goes out now.
+                if let Some(earlier) = self.deferred_ack.replace(acknowledge) {
+                    self.batch_command(&earlier).await?;
+                }
+            } else {
+                self.batch_command(&acknowledge).await?;
+            }
         }
         Ok(())
     }

@@ -182,6 +182,10 @@ pub(crate) struct AsyncFastConnection {
     buffer: Vec<u8>,
     reader: Reader,
     read_timeout: Duration,
+    /// Replies sent for and not read yet. A future dropped half way (a consumer's `run`
+    /// cancelled by its caller) leaves this above what its owner expects, and the connection
+    /// is then out of step.
+    unread: usize,
 }
 
 #[cfg(feature = "tokio")]
@@ -201,6 +205,7 @@ impl AsyncFastConnection {
             buffer: Vec::with_capacity(READ_CHUNK),
             reader: Reader::default(),
             read_timeout,
+            unread: 0,
         };
         for command in target.handshake() {
             connection.request(&command).await?;
@@ -210,8 +215,41 @@ impl AsyncFastConnection {
 
     /// Sends a command and reads its reply, within the read timeout.
     pub(crate) async fn request(&mut self, command: &redis::Cmd) -> RedisResult<Reply> {
+        self.send(&[command]).await?;
+        self.reply().await
+    }
+
+    /// How many replies are still to be read: 0 unless commands were [`send`](Self::send)-ed
+    /// and not [`receive`](Self::receive)-d, or a future using the connection was dropped.
+    pub(crate) fn unread(&self) -> usize {
+        self.unread
+    }
+
+    /// Sends two commands in one write and reads both replies, as the blocking
+    /// [`FastConnection::request_two`].
+    pub(crate) async fn request_two(&mut self, first: &redis::Cmd, second: &redis::Cmd) -> RedisResult<(Reply, Reply)> {
+        self.send(&[first, second]).await?;
+        let first = self.reply().await;
+        let second = self.reply().await?;
+        Ok((first?, second))
+    }
+
+    /// Sends commands in one write without waiting; their replies are read later, in order,
+    /// with [`receive`](Self::receive).
+    pub(crate) async fn send(&mut self, commands: &[&redis::Cmd]) -> RedisResult<()> {
         use tokio::io::AsyncWriteExt as _;
-        self.stream.write_all(&command.get_packed_command()).await?;
+        let mut packed = Vec::new();
+        for command in commands {
+            command.write_packed_command(&mut packed);
+        }
+        // Counted before the write: a write dropped half way leaves the connection out of step.
+        self.unread += commands.len();
+        self.stream.write_all(&packed).await?;
+        Ok(())
+    }
+
+    /// Reads the next reply of what was [`send`](Self::send)-ed, within the read timeout.
+    pub(crate) async fn receive(&mut self) -> RedisResult<Reply> {
         self.reply().await
     }
 
@@ -220,26 +258,56 @@ impl AsyncFastConnection {
         let deadline = tokio::time::Instant::now() + self.read_timeout;
         loop {
             if let Some(reply) = take_reply(&mut self.reader, &mut self.buffer)? {
+                self.unread = self.unread.saturating_sub(1);
                 return reply.checked();
             }
-            let filled = self.buffer.len();
-            self.buffer.resize(filled + READ_CHUNK, 0);
-            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut self.buffer[filled..])).await;
+            // Into the buffer's spare room, which grows only by what arrived: a read given up
+            // half way (a dropped future) leaves the buffer as it was.
+            self.buffer.reserve(READ_CHUNK);
+            let read = tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buffer)).await;
             match read {
                 Ok(Ok(0)) => {
-                    self.buffer.truncate(filled);
                     return Err(RedisError::from(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)));
                 }
-                Ok(Ok(read)) => self.buffer.truncate(filled + read),
-                Ok(Err(error)) => {
-                    self.buffer.truncate(filled);
-                    return Err(error.into());
-                }
-                Err(_) => {
-                    self.buffer.truncate(filled);
-                    return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into());
-                }
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => return Err(error.into()),
+                Err(_) => return Err(std::io::Error::from(std::io::ErrorKind::TimedOut).into()),
             }
         }
+    }
+}
+
+#[cfg(all(test, feature = "tokio"))]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_reply_given_up_on_leaves_the_connection_marked_out_of_step() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 256];
+            // Answers the first command only after the client stopped waiting for it.
+            let _ = socket.read(&mut buf).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            socket.write_all(b":1\r\n").await.unwrap();
+            let _ = socket.read(&mut buf).await.unwrap();
+            socket.write_all(b"+OK\r\n").await.unwrap();
+        });
+        let target = Target { host: "127.0.0.1".into(), port, username: None, password: None, db: 0 };
+        let mut connection =
+            AsyncFastConnection::connect(&target, Duration::from_secs(1), Duration::from_secs(5)).await.unwrap();
+        assert_eq!(connection.unread(), 0);
+        let given_up = tokio::time::timeout(Duration::from_millis(50), connection.request(&redis::cmd("PING"))).await;
+        assert!(given_up.is_err());
+        assert_eq!(connection.unread(), 1, "the reply still to come is counted");
+        // Read in step, the late reply is the first one, and the count comes back to 0.
+        let late = connection.receive().await.unwrap();
+        assert_eq!(late.bytes, b":1\r\n");
+        connection.request(&redis::cmd("PING")).await.unwrap();
+        assert_eq!(connection.unread(), 0);
+        server.await.unwrap();
     }
 }

@@ -219,6 +219,72 @@ async fn redis_restarting_mid_stream_loses_nothing() {
     assert!(stats.delivered >= 100 - 10, "{stats:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_read_ahead_and_ending_in_a_short_batch_is_acknowledged_whole() {
+    // Batches of 10: two full ones (the second read ahead, carrying the first's acknowledgement)
+    // and a short one; every acknowledgement goes out while the consumer waits for more.
+    let mut scratch = RedisScratch::new("async-read-ahead-tail");
+    let mut settings = scratch.settings();
+    settings.batch_size = 10;
+    produce(&settings, "tail", 0..25);
+    let stream = scratch.stream("ticks");
+    let mut watcher = RedisScratch::new("async-read-ahead-tail-watch");
+    let mut consumer = consumer(settings, "c");
+    let all_acknowledged = async {
+        while seen("tail").len() < 25 || pending(&mut watcher, &stream) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), consumer.run(all_acknowledged))
+        .await
+        .expect("every batch acknowledged while the consumer was running")
+        .unwrap();
+    assert_eq!(seen("tail"), (0..25).collect::<Vec<_>>());
+    assert_eq!(pending(&mut scratch, &stream), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_stopped_while_reading_ahead_loses_nothing_and_repeats_nothing() {
+    let mut scratch = RedisScratch::new("async-read-ahead-stop");
+    let mut settings = scratch.settings();
+    settings.batch_size = 10;
+    produce(&settings, "stop", 0..300);
+    let mut first = consumer(settings.clone(), "c");
+    // Resolves as soon as 45 are in: the consumer looks after each message, in the middle of
+    // its fifth batch, with the sixth read ahead.
+    let at_45 = futures::future::poll_fn(|_| {
+        if seen("stop").len() >= 45 { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    });
+    tokio::time::timeout(Duration::from_secs(10), first.run(at_45)).await.expect("stopped").unwrap();
+    let delivered = first.stats().delivered;
+    assert!((45..300).contains(&delivered), "it stopped in the middle: {delivered}");
+    let stream = scratch.stream("ticks");
+    assert!(pending(&mut scratch, &stream) > 0, "the batch read ahead stays pending to the consumer");
+    drop(first);
+    let mut second = consumer(settings, "c");
+    consume_until(&mut second, "stop", 300).await;
+    assert_eq!(seen("stop"), (0..300).collect::<Vec<_>>(), "each once, in order: what was done was acknowledged");
+    assert_eq!(pending(&mut scratch, &stream), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_dropped_while_it_waits_leaves_the_consumer_usable_and_loses_nothing() {
+    let mut scratch = RedisScratch::new("async-dropped-run");
+    let mut settings = scratch.settings();
+    settings.poll_timeout = Duration::from_secs(5);
+    let mut consumer = consumer(settings.clone(), "c");
+    // The caller gives up on `run` while its read waits on the empty stream...
+    let dropped = tokio::time::timeout(Duration::from_millis(300), consumer.run(futures::future::pending())).await;
+    assert!(dropped.is_err(), "run was still waiting");
+    // ...and events arrive, which Redis hands to that read, cut off on the client's side.
+    produce(&settings, "dropped", 0..5);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    consume_until(&mut consumer, "dropped", 5).await;
+    assert_eq!(seen("dropped"), (0..5).collect::<Vec<_>>());
+    let stream = scratch.stream("ticks");
+    assert_eq!(pending(&mut scratch, &stream), 0);
+}
+
 #[tokio::test]
 async fn it_gives_up_after_the_consecutive_errors_limit() {
     let port = openedx_events_test_support::free_port();
