@@ -1,6 +1,7 @@
 //! Property tests of the Avro codec and the JSON form over arbitrary payloads of real catalog
 //! events: `decode(encode(x)) == x`, `from_json(to_json(x)) == x` (through JSON text too), the
-//! type-erased `avro_to_json` / `json_to_avro` agree with the typed ones, and no byte string,
+//! type-erased `avro_to_json` / `json_to_avro` agree with the typed ones, `write_json` writes
+//! what serde_json writes of `to_json`, and no byte string,
 //! arbitrary or a mutation of valid bytes, makes decoding panic.
 //!
 //! Times are generated at microsecond precision within Python's years 1 to 9999 (what the wire
@@ -542,6 +543,17 @@ fn assert_codec_round_trips<E: EventData + PartialEq + Debug>(
     let any = erased(signal);
     prop_assert_eq!(any.avro_to_json(&bytes).map_err(fail)?, json.clone(), "avro_to_json");
     prop_assert_eq!(any.json_to_avro(&json).map_err(fail)?, bytes, "json_to_avro");
+
+    // The JSON text written directly is what serde_json writes of the value, byte for byte.
+    let text = serde_json::to_vec(&json).map_err(fail)?;
+    let mut direct = Vec::new();
+    data.write_json(&mut direct);
+    prop_assert_eq!(String::from_utf8_lossy(&direct), String::from_utf8_lossy(&text), "write_json");
+    let mut erased_text = b"[".to_vec();
+    prop_assert!(any.write_data_json(data, &mut erased_text), "write_data_json of its own payload");
+    prop_assert_eq!(&erased_text[1..], &text[..], "write_data_json");
+    prop_assert!(!any.write_data_json(&0u8, &mut erased_text), "write_data_json of another type");
+    prop_assert_eq!(&erased_text[1..], &text[..], "nothing written for another type");
     Ok(())
 }
 

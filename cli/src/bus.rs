@@ -329,15 +329,17 @@ impl Sink {
     ) -> Result<(), BoxError> {
         match self {
             Sink::Stdout(lines) => {
-                let data = signal
-                    .data_to_json(data)
-                    .ok_or_else(|| format!("the payload is not the data of `{}`", signal.event_type()))?;
                 let mut lines = lines.lock().unwrap_or_else(PoisonError::into_inner);
-                // `to_json` is already upstream's JSON form: written as it is, not parsed again.
+                let start = lines.len();
+                // `to_json` is already upstream's JSON form: written as it is, not parsed again;
+                // the data writes its own JSON text, with no `Value` in between.
                 lines.extend_from_slice(b"{\"metadata\":");
                 lines.extend_from_slice(metadata.to_json().as_bytes());
                 lines.extend_from_slice(b",\"data\":");
-                serde_json::to_writer(&mut *lines, &data)?;
+                if !signal.write_data_json(data, &mut lines) {
+                    lines.truncate(start);
+                    return Err(format!("the payload is not the data of `{}`", signal.event_type()).into());
+                }
                 lines.extend_from_slice(b"}\n");
                 Ok(())
             }

@@ -157,6 +157,7 @@ impl Protocol {
     /// Recovery found nothing: read new messages until it is due again.
     /// Messages may be pending to this consumer that it no longer holds (a read was cut off):
     /// the next round takes them back first.
+    #[cfg(feature = "tokio")]
     pub(crate) fn recover_soon(&mut self) {
         self.recover_pending = true;
     }

@@ -121,6 +121,18 @@ fn codec_methods(payload: &Payload) -> TokenStream {
             quote_spanned!(ty.span()=> <#ty as ::openedx_events::__private::EventField>)
         })
         .collect();
+    let json_keys: Vec<proc_macro2::Literal> = payload
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| {
+            let mut text = String::from(if index == 0 { "{" } else { "," });
+            text.push_str(&json_string(&field.name));
+            text.push(':');
+            proc_macro2::Literal::byte_string(text.as_bytes())
+        })
+        .collect();
+    let json_end = proc_macro2::Literal::byte_string(if payload.fields.is_empty() { b"{}" } else { b"}" });
     quote! {
         #[inline]
         fn write_avro(&self, __openedx_writer: &mut #private::AvroWriter<'_>) {
@@ -143,6 +155,14 @@ fn codec_methods(payload: &Payload) -> TokenStream {
                 #impls::to_json(&self.#idents),
             ); )*
             #private::JsonValue::Object(__openedx_object)
+        }
+
+        // The keys' JSON text (`{"id":`, `,"username":`) is made here, once; the values write
+        // themselves.
+        fn write_json(&self, __openedx_out: &mut ::std::vec::Vec<u8>) {
+            #( __openedx_out.extend_from_slice(#json_keys);
+               #impls::write_json(&self.#idents, __openedx_out); )*
+            __openedx_out.extend_from_slice(#json_end);
         }
 
         // The segment before the first dot picks the field; the rest goes on into it.
@@ -378,4 +398,26 @@ fn spanning(over: &impl ToTokens, value: TokenStream) -> TokenStream {
     let (first, last) = first_and_last_spans(over);
     let tuple = quote_spanned!(first=> (#value,));
     quote_spanned!(last=> #tuple.0)
+}
+
+/// `text` as a JSON string, escaped as serde_json escapes it (the runtime's `write_json` of a
+/// struct must be what `serde_json` writes of its `to_json`).
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }

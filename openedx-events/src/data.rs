@@ -36,6 +36,14 @@ pub trait EventField: Sized {
     /// The value in upstream's JSON form: custom types as strings, `None` as null.
     fn to_json(&self) -> serde_json::Value;
 
+    /// Appends [`to_json`](Self::to_json)'s value as compact JSON text, byte for byte what
+    /// `serde_json::to_writer` writes of it, without building the value: the derive and the
+    /// field types write it directly (printing events as JSON lines spent most of its time
+    /// building and dropping `Value`s). The default goes through `to_json`.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json_text::write_value(out, &self.to_json());
+    }
+
     /// Reads the JSON form.
     fn from_json(value: &serde_json::Value) -> Result<Self, JsonError>;
 

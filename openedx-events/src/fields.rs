@@ -27,6 +27,9 @@ impl EventField for String {
     fn to_json(&self) -> Value {
         Value::String(self.clone())
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json_text::write_str(out, self);
+    }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_str().map(str::to_owned).ok_or_else(|| JsonError::expected("a string", value))
     }
@@ -49,6 +52,9 @@ impl EventField for bool {
     fn to_json(&self) -> Value {
         Value::Bool(*self)
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+    }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_bool().ok_or_else(|| JsonError::expected("a boolean", value))
     }
@@ -70,6 +76,9 @@ impl EventField for i64 {
     }
     fn to_json(&self) -> Value {
         Value::from(*self)
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json_text::write_integer(out, i64::from(*self));
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_i64().ok_or_else(|| JsonError::expected("a 64-bit integer", value))
@@ -94,6 +103,9 @@ impl EventField for i32 {
     fn to_json(&self) -> Value {
         Value::from(*self)
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json_text::write_integer(out, i64::from(*self));
+    }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_i64().and_then(|n| i32::try_from(n).ok()).ok_or_else(|| JsonError::expected("a 32-bit integer", value))
     }
@@ -116,6 +128,9 @@ impl EventField for f64 {
     /// JSON has no NaN or infinity; those become null.
     fn to_json(&self) -> Value {
         serde_json::Number::from_f64(*self).map_or(Value::Null, Value::Number)
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        crate::json_text::write_value(out, &self.to_json());
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_f64().ok_or_else(|| JsonError::expected("a number", value))
@@ -149,6 +164,17 @@ impl EventField for DateTime<Utc> {
     fn to_json(&self) -> Value {
         Value::String(Isoformat(self).to_string())
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match isoformat_utc(self) {
+            // Digits, `-`, `:`, `T`, `.` and `+`: nothing to escape.
+            Some((text, len)) => {
+                out.push(b'"');
+                out.extend_from_slice(&text[..len]);
+                out.push(b'"');
+            }
+            None => crate::json_text::write_str(out, &Isoformat(self).to_string()),
+        }
+    }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         let text = value.as_str().ok_or_else(|| JsonError::expected("an ISO 8601 time string", value))?;
         match parse_isoformat_utc(text.as_bytes()) {
@@ -172,6 +198,12 @@ impl EventField for Uuid {
     }
     fn to_json(&self) -> Value {
         Value::String(self.to_string())
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        let mut buffer = Uuid::encode_buffer();
+        out.push(b'"');
+        out.extend_from_slice(self.hyphenated().encode_lower(&mut buffer).as_bytes());
+        out.push(b'"');
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         let text = value.as_str().ok_or_else(|| JsonError::expected("a UUID string", value))?;
@@ -198,6 +230,9 @@ macro_rules! opaque_key_fields {
             }
             fn to_json(&self) -> Value {
                 Value::String(self.to_string())
+            }
+            fn write_json(&self, out: &mut Vec<u8>) {
+                crate::json_text::write_display(out, self);
             }
             fn from_json(value: &Value) -> Result<Self, JsonError> {
                 let text = value.as_str().ok_or_else(|| JsonError::expected(concat!("a ", $name, " string"), value))?;
@@ -255,6 +290,16 @@ impl<T: EventField> EventField for Vec<T> {
     fn to_json(&self) -> Value {
         Value::Array(self.iter().map(EventField::to_json).collect())
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'[');
+        for (index, item) in self.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            item.write_json(out);
+        }
+        out.push(b']');
+    }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         let items = value.as_array().ok_or_else(|| JsonError::expected("an array", value))?;
         items.iter().enumerate().map(|(i, item)| T::from_json(item).map_err(|e| e.at_index(i))).collect()
@@ -291,6 +336,18 @@ impl<T: EventField> EventField for BTreeMap<String, T> {
     fn to_json(&self) -> Value {
         Value::Object(self.iter().map(|(key, value)| (key.clone(), value.to_json())).collect())
     }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.push(b'{');
+        for (index, (key, value)) in self.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            crate::json_text::write_str(out, key);
+            out.push(b':');
+            value.write_json(out);
+        }
+        out.push(b'}');
+    }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         let object = value.as_object().ok_or_else(|| JsonError::expected("an object", value))?;
         object.iter().map(|(key, item)| Ok((key.clone(), T::from_json(item).map_err(|e| e.at_key(key))?))).collect()
@@ -316,6 +373,12 @@ impl<T: EventField> EventField for Option<T> {
     }
     fn to_json(&self) -> Value {
         self.as_ref().map_or(Value::Null, EventField::to_json)
+    }
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.extend_from_slice(b"null"),
+            Some(value) => value.write_json(out),
+        }
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         if value.is_null() { Ok(None) } else { T::from_json(value).map(Some) }

@@ -73,6 +73,7 @@ mod fields;
 mod hooks;
 mod isoformat;
 mod json_dumps;
+mod json_text;
 
 /// `value` as CPython's `json.dumps(value, sort_keys=True)` writes it: `", "` and `": "`
 /// separators, keys sorted, non-ASCII escaped as `\uXXXX`; for backends that must send the same

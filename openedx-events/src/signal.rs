@@ -472,6 +472,10 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
     /// The JSON form of a payload given as `&dyn Any`; `None` if it is not this signal's payload
     /// type.
     fn data_to_json(&self, data: &dyn Any) -> Option<serde_json::Value>;
+    /// Appends the JSON text of a payload given as `&dyn Any` (what `serde_json` writes of
+    /// [`data_to_json`](Self::data_to_json), without building the value); `false`, with
+    /// nothing written, if it is not this signal's payload type.
+    fn write_data_json(&self, data: &dyn Any, out: &mut Vec<u8>) -> bool;
     /// Attaches a receiver that gets the payload as `&dyn Any` (see
     /// [`OpenEdxPublicSignal::connect`]).
     fn connect_erased(&self, name: Cow<'static, str>, receiver: ErasedReceiverFn) -> ReceiverId;
@@ -570,6 +574,9 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
     }
     fn data_to_json(&self, data: &dyn Any) -> Option<serde_json::Value> {
         data.downcast_ref::<E>().map(|data| data.to_json())
+    }
+    fn write_data_json(&self, data: &dyn Any, out: &mut Vec<u8>) -> bool {
+        data.downcast_ref::<E>().map(|data| data.write_json(out)).is_some()
     }
     fn connect_erased(&self, name: Cow<'static, str>, receiver: ErasedReceiverFn) -> ReceiverId {
         OpenEdxPublicSignal::connect_erased(self, name, receiver)
