@@ -350,12 +350,17 @@ impl Sink {
     /// Writes out the lines gathered since the last acknowledgement.
     pub(crate) fn flush(&self) {
         let Sink::Stdout(lines) = self else { return };
-        let lines = std::mem::take(&mut *lines.lock().unwrap_or_else(PoisonError::into_inner));
+        // Written under the lock (the consumer's thread is the only one that takes it) and
+        // cleared, not taken: the buffer keeps its size from batch to batch, where growing a
+        // new one each time cost copies and page faults.
+        let mut lines = lines.lock().unwrap_or_else(PoisonError::into_inner);
         if lines.is_empty() {
             return;
         }
         let mut stdout = io::stdout().lock();
-        if let Err(error) = stdout.write_all(&lines).and_then(|()| stdout.flush()) {
+        let written = stdout.write_all(&lines).and_then(|()| stdout.flush());
+        lines.clear();
+        if let Err(error) = written {
             // Nobody reads what we print: stop as if the process died, before the messages are
             // acknowledged, so that they are delivered again later rather than lost or
             // dead-lettered. A reader that stopped reading is not a failure.

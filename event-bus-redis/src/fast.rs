@@ -76,11 +76,18 @@ impl Target {
 }
 
 /// Reads on through the bytes gathered so far, moving a complete reply out; `None` while
-/// incomplete.
-fn take_reply(reader: &mut Reader, buffer: &mut Vec<u8>) -> RedisResult<Option<Reply>> {
+/// incomplete. The buffer left for the next reply has room for one as large as this one: a
+/// batch's reply is a few hundred kilobytes, and growing a buffer to that size for every
+/// batch copied it several times over and faulted in fresh pages each time.
+fn take_reply(reader: &mut Reader, buffer: &mut Vec<u8>, largest: &mut usize) -> RedisResult<Option<Reply>> {
     match reader.advance(buffer) {
         Ok(Some((tokens, used))) => {
-            let rest = buffer.split_off(used);
+            // The largest reply so far: acknowledgements' replies of a few bytes come between
+            // the batches'.
+            *largest = (*largest).max(used);
+            let mut rest = Vec::with_capacity((*largest + *largest / 8).max(READ_CHUNK));
+            rest.extend_from_slice(&buffer[used..]);
+            buffer.truncate(used);
             let bytes = std::mem::replace(buffer, rest);
             Ok(Some(Reply { bytes, tokens }))
         }
@@ -97,6 +104,8 @@ pub(crate) struct FastConnection {
     stream: TcpStream,
     buffer: Vec<u8>,
     reader: Reader,
+    /// The largest reply read so far, in bytes.
+    largest: usize,
 }
 
 impl FastConnection {
@@ -111,7 +120,7 @@ impl FastConnection {
         stream.set_read_timeout(Some(read_timeout))?;
         stream.set_write_timeout(Some(connect_timeout))?;
         let mut connection =
-            FastConnection { stream, buffer: Vec::with_capacity(READ_CHUNK), reader: Reader::default() };
+            FastConnection { stream, buffer: Vec::with_capacity(READ_CHUNK), reader: Reader::default(), largest: 0 };
         for command in target.handshake() {
             connection.request(&command)?;
         }
@@ -155,7 +164,7 @@ impl FastConnection {
 
     fn reply(&mut self) -> RedisResult<Reply> {
         loop {
-            if let Some(reply) = take_reply(&mut self.reader, &mut self.buffer)? {
+            if let Some(reply) = take_reply(&mut self.reader, &mut self.buffer, &mut self.largest)? {
                 return reply.checked();
             }
             let filled = self.buffer.len();
@@ -181,6 +190,8 @@ pub(crate) struct AsyncFastConnection {
     stream: tokio::net::TcpStream,
     buffer: Vec<u8>,
     reader: Reader,
+    /// The largest reply read so far, in bytes.
+    largest: usize,
     read_timeout: Duration,
     /// Replies sent for and not read yet. A future dropped half way (a consumer's `run`
     /// cancelled by its caller) leaves this above what its owner expects, and the connection
@@ -204,6 +215,7 @@ impl AsyncFastConnection {
             stream,
             buffer: Vec::with_capacity(READ_CHUNK),
             reader: Reader::default(),
+            largest: 0,
             read_timeout,
             unread: 0,
         };
@@ -257,7 +269,7 @@ impl AsyncFastConnection {
         use tokio::io::AsyncReadExt as _;
         let deadline = tokio::time::Instant::now() + self.read_timeout;
         loop {
-            if let Some(reply) = take_reply(&mut self.reader, &mut self.buffer)? {
+            if let Some(reply) = take_reply(&mut self.reader, &mut self.buffer, &mut self.largest)? {
                 self.unread = self.unread.saturating_sub(1);
                 return reply.checked();
             }

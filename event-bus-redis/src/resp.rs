@@ -54,6 +54,8 @@ pub(crate) struct Reader {
     /// How many values each open array still holds.
     open: Vec<usize>,
     tokens: Vec<Token>,
+    /// The most tokens a reply had so far.
+    most_tokens: usize,
 }
 
 impl Reader {
@@ -116,7 +118,10 @@ impl Reader {
                 match self.open.last_mut() {
                     None => {
                         let used = std::mem::take(&mut self.at);
-                        return Ok(Some((std::mem::take(&mut self.tokens), used)));
+                        // The next reply gets room for as many tokens as the largest so far.
+                        self.most_tokens = self.most_tokens.max(self.tokens.len());
+                        let next = Vec::with_capacity(self.most_tokens);
+                        return Ok(Some((std::mem::replace(&mut self.tokens, next), used)));
                     }
                     Some(left) => {
                         *left -= 1;

@@ -6,8 +6,17 @@ use std::fmt::Write as _;
 /// Appends `s` as a JSON string the way Python's `json.dumps` writes it (`ensure_ascii`):
 /// every non-ASCII character as `\uXXXX`, surrogate pairs above the BMP.
 pub(crate) fn write_json_string(out: &mut String, s: &str) {
+    out.reserve(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
+    // Printable ASCII goes out in runs, the rest a character at a time.
+    let mut rest = s;
+    while !rest.is_empty() {
+        let run =
+            rest.bytes().position(|b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\').unwrap_or(rest.len());
+        out.push_str(&rest[..run]);
+        rest = &rest[run..];
+        let Some(c) = rest.chars().next() else { break };
+        rest = &rest[c.len_utf8()..];
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -16,7 +25,6 @@ pub(crate) fn write_json_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
@@ -128,5 +136,39 @@ mod tests {
         let mut out = String::new();
         write_json_string(&mut out, "a\"b\\c\né😀\u{1}");
         assert_eq!(out, r#""a\"b\\c\n\u00e9\ud83d\ude00\u0001""#);
+    }
+
+    /// Python's escapes spelled out a character at a time, as `json.encoder` describes them.
+    fn one_by_one(s: &str) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{08}' => out.push_str("\\b"),
+                '\u{0c}' => out.push_str("\\f"),
+                ' '..='~' => out.push(c),
+                _ => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn runs_of_plain_ascii_are_written_as_one_character_at_a_time_would(s: String) {
+            let mut out = String::new();
+            write_json_string(&mut out, &s);
+            proptest::prop_assert_eq!(out, one_by_one(&s));
+        }
     }
 }

@@ -30,7 +30,14 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
             0x00..=0x1f => {
                 out.extend_from_slice(&bytes[start..index]);
                 const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]);
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(byte >> 4)],
+                    HEX[usize::from(byte & 0xf)],
+                ]);
                 start = index + 1;
                 continue;
             }

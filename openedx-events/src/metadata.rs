@@ -13,7 +13,7 @@ use uuid::timestamp::context::ContextV1;
 use uuid::{Timestamp, Uuid};
 
 use crate::error::MetadataError;
-use crate::isoformat::{Isoformat, parse_isoformat};
+use crate::isoformat::{Isoformat, isoformat_utc, parse_isoformat};
 use crate::json_dumps::write_json_string;
 
 /// The metadata of one event: what it is, when and where it happened, and who sent it.
@@ -117,12 +117,22 @@ impl EventsMetadata {
         let mut out = String::with_capacity(256);
         out.push_str("{\"event_type\": ");
         write_json_string(&mut out, &self.event_type);
-        // Writing to a String cannot fail.
-        let _ = write!(out, ", \"id\": \"{}\", \"minorversion\": {}, \"source\": ", self.id, self.minorversion);
+        out.push_str(", \"id\": \"");
+        out.push_str(self.id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
+        out.push_str("\", \"minorversion\": ");
+        let _ = write!(out, "{}", self.minorversion);
+        out.push_str(", \"source\": ");
         write_json_string(&mut out, &self.source);
         out.push_str(", \"sourcehost\": ");
         write_json_string(&mut out, &self.sourcehost);
-        let _ = write!(out, ", \"time\": \"{}\", \"sourcelib\": [", Isoformat(&self.time));
+        out.push_str(", \"time\": \"");
+        match isoformat_utc(&self.time) {
+            // ASCII digits and separators.
+            Some((text, len)) => out.push_str(std::str::from_utf8(&text[..len]).unwrap_or_default()),
+            // Writing to a String cannot fail.
+            None => drop(write!(out, "{}", Isoformat(&self.time))),
+        }
+        out.push_str("\", \"sourcelib\": [");
         for (i, part) in self.sourcelib.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
