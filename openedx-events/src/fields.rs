@@ -78,7 +78,7 @@ impl EventField for i64 {
         Value::from(*self)
     }
     fn write_json(&self, out: &mut Vec<u8>) {
-        crate::json_text::write_integer(out, i64::from(*self));
+        crate::json_text::write_integer(out, *self);
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         value.as_i64().ok_or_else(|| JsonError::expected("a 64-bit integer", value))
