@@ -190,32 +190,6 @@ fn push_decimal(out: &mut Vec<u8>, mut value: usize) {
     out.extend_from_slice(&digits[at..]);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn commands_packed_by_hand_are_the_bytes_redis_rs_packs() {
-        let mut settings = RedisSettings::default().with_url("redis://127.0.0.1:6379");
-        settings.stream_max_len = 10_000;
-        let producer = RedisProducer::new(settings).unwrap();
-        let mut metadata = EventsMetadata::new("org.openedx.learning.thing.happened.v1");
-        metadata.source = "openedx/lms/web".into();
-        let event_data = b"\x02\r\n\x00abc".as_slice();
-        let mut packed = producer.xadd_head("prefix-things");
-        for (name, value) in message_fields(&metadata, event_data) {
-            push_bulk(&mut packed, name.as_bytes());
-            push_bulk(&mut packed, &value);
-        }
-        assert_eq!(packed, producer.xadd("prefix-things", &metadata, event_data).get_packed_command());
-        for value in [0, 7, 10, 99, 12_345, usize::MAX] {
-            let mut out = Vec::new();
-            push_decimal(&mut out, value);
-            assert_eq!(out, value.to_string().as_bytes());
-        }
-    }
-}
-
 impl EventBusProducer for RedisProducer {
     /// Adds the event to its topic's stream. Streams do not partition, so the key field is not
     /// used.
@@ -246,6 +220,32 @@ impl EventBusProducer for RedisProducer {
                     })
                     .collect()
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_packed_by_hand_are_the_bytes_redis_rs_packs() {
+        let mut settings = RedisSettings::default().with_url("redis://127.0.0.1:6379");
+        settings.stream_max_len = 10_000;
+        let producer = RedisProducer::new(settings).unwrap();
+        let mut metadata = EventsMetadata::new("org.openedx.learning.thing.happened.v1");
+        metadata.source = "openedx/lms/web".into();
+        let event_data = b"\x02\r\n\x00abc".as_slice();
+        let mut packed = producer.xadd_head("prefix-things");
+        for (name, value) in message_fields(&metadata, event_data) {
+            push_bulk(&mut packed, name.as_bytes());
+            push_bulk(&mut packed, &value);
+        }
+        assert_eq!(packed, producer.xadd("prefix-things", &metadata, event_data).get_packed_command());
+        for value in [0, 7, 10, 99, 12_345, usize::MAX] {
+            let mut out = Vec::new();
+            push_decimal(&mut out, value);
+            assert_eq!(out, value.to_string().as_bytes());
         }
     }
 }
