@@ -4,6 +4,7 @@
 //! reconnection and the consecutive-error limit. It dispatches to synchronous and async
 //! receivers, and never blocks a runtime thread.
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{Pin, pin};
 
@@ -15,7 +16,7 @@ use redis::{AsyncConnectionConfig, Client, Cmd, ErrorKind, RedisError, RedisResu
 
 use crate::COMMAND_TIMEOUT;
 use crate::consumer::{BeforeAcknowledge, ConsumerStats};
-use crate::fast::{AsyncFastConnection, Target};
+use crate::fast::{AsyncFastConnection, Owed, Target};
 use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
 use crate::reply::checked;
 use crate::resp::{EntryRef, read_entries};
@@ -52,9 +53,9 @@ pub struct AsyncRedisConsumer {
     consuming: bool,
     /// An acknowledgement to send with the next read.
     deferred_ack: Option<Cmd>,
-    /// A read sent ahead whose reply is still to be read, and whether an acknowledgement went
-    /// before it.
-    read_ahead: Option<bool>,
+    /// The replies the fast connection still owes, in order (reads sent ahead, and the
+    /// acknowledgements sent with them).
+    owed: VecDeque<Owed>,
 }
 
 impl std::fmt::Debug for AsyncRedisConsumer {
@@ -96,7 +97,7 @@ impl AsyncRedisConsumer {
             before_acknowledge,
             consuming: false,
             deferred_ack: None,
-            read_ahead: None,
+            owed: VecDeque::new(),
         }
     }
 
@@ -173,7 +174,7 @@ impl AsyncRedisConsumer {
     fn disconnect(&mut self) {
         self.connection = None;
         self.fast = None;
-        self.read_ahead = None;
+        self.owed.clear();
         self.deferred_ack = None;
         self.protocol.recover_soon();
     }
@@ -182,19 +183,41 @@ impl AsyncRedisConsumer {
     /// pending to this consumer: it takes it back first thing when it starts again, others once
     /// it has been idle for `claim_idle_time`), then sends the deferred acknowledgement.
     async fn finish_read_ahead(&mut self) -> RedisResult<()> {
-        if let Some(ack_first) = self.read_ahead.take()
-            && let Some(fast) = self.fast.as_mut()
-        {
-            if ack_first {
-                fast.receive().await?;
+        if let Some(fast) = self.fast.as_mut() {
+            let mut left = 0;
+            while let Some(owed) = self.owed.pop_front() {
+                let reply = fast.receive().await?;
+                if owed == Owed::Read {
+                    left += read_entries(&reply.tokens, &reply.bytes).len();
+                }
             }
-            let reply = fast.receive().await?;
-            let left = read_entries(&reply.tokens, &reply.bytes).len();
             if left > 0 {
                 tracing::debug!(stream = %self.protocol.full_topic, left, "messages read ahead stay pending to this consumer");
             }
         }
+        self.owed.clear();
         self.flush_ack().await
+    }
+
+    /// Keeps [`Protocol::READS_AHEAD`] reads sent ahead, the deferred acknowledgement going
+    /// out with them.
+    async fn send_reads_ahead(&mut self) -> RedisResult<()> {
+        let reads = self.owed.iter().filter(|owed| **owed == Owed::Read).count();
+        let wanted = Protocol::READS_AHEAD.saturating_sub(reads);
+        let Some(fast) = self.fast.as_mut() else { return Ok(()) };
+        if wanted == 0 {
+            return Ok(());
+        }
+        let read = self.protocol.read_ahead();
+        let acknowledge = self.deferred_ack.take();
+        let mut commands: Vec<&Cmd> = acknowledge.iter().collect();
+        commands.extend(std::iter::repeat_n(&read, wanted));
+        fast.send(&commands).await?;
+        if acknowledge.is_some() {
+            self.owed.push_back(Owed::Acknowledgement);
+        }
+        self.owed.extend(std::iter::repeat_n(Owed::Read, wanted));
+        Ok(())
     }
 
     /// Sends a deferred acknowledgement now.
@@ -246,13 +269,13 @@ impl AsyncRedisConsumer {
     }
 
     async fn round<S: Future<Output = ()> + Send>(&mut self, stop: &mut Stop<'_, S>) -> RedisResult<usize> {
-        if let Some(ack_first) = self.read_ahead.take() {
-            return self.read_ahead_round(ack_first, stop).await;
-        }
-        if self.fast.as_ref().is_some_and(|fast| fast.unread() > 0) {
+        if self.fast.as_ref().is_some_and(|fast| fast.unread() != self.owed.len()) {
             // A future of this consumer's was dropped while it waited for a reply: what that
             // read delivered is pending to this consumer, and taken back first.
             self.disconnect();
+        }
+        if !self.owed.is_empty() {
+            return self.read_ahead_round(stop).await;
         }
         if self.protocol.group_setup().is_some() || self.protocol.recovery_due() {
             self.flush_ack().await?;
@@ -301,11 +324,8 @@ impl AsyncRedisConsumer {
             }
         };
         let handled = entries.len();
-        if self.reads_ahead(handled, stop)
-            && let Some(fast) = self.fast.as_mut()
-        {
-            fast.send(&[&self.protocol.read_ahead()]).await?;
-            self.read_ahead = Some(false);
+        if self.reads_ahead(handled, stop) {
+            self.send_reads_ahead().await?;
         }
         self.handle(entries.into_iter().map(|entry| (entry, 0)).collect(), stop).await?;
         Ok(handled)
@@ -323,38 +343,26 @@ impl AsyncRedisConsumer {
         }
     }
 
-    /// A round whose read went out ahead, during the last one: its reply is read, and the last
-    /// round's acknowledgement goes out with the next read ahead (or with the next waiting
-    /// read, when the stream has run dry). The read ahead does not block, so its reply comes
-    /// at once and a shutdown need not interrupt it.
-    async fn read_ahead_round<S: Future<Output = ()> + Send>(
-        &mut self,
-        ack_first: bool,
-        stop: &mut Stop<'_, S>,
-    ) -> RedisResult<usize> {
+    /// A round whose read went out ahead, during an earlier one: the replies owed before it
+    /// (acknowledgements) and its own are read, and the reads ahead are topped up, the last
+    /// round's acknowledgement with them. Reads ahead do not block, so their replies come at
+    /// once and a shutdown need not interrupt them.
+    async fn read_ahead_round<S: Future<Output = ()> + Send>(&mut self, stop: &mut Stop<'_, S>) -> RedisResult<usize> {
         let Some(fast) = self.fast.as_mut() else {
             return Err(RedisError::from((ErrorKind::Client, "no connection for the read ahead")));
         };
-        if ack_first {
-            fast.receive().await?;
+        loop {
+            match self.owed.pop_front() {
+                Some(Owed::Acknowledgement) => drop(fast.receive().await?),
+                Some(Owed::Read) => break,
+                None => return Ok(0),
+            }
         }
         let reply = fast.receive().await?;
         let entries = read_entries(&reply.tokens, &reply.bytes);
         let handled = entries.len();
-        if self.reads_ahead(handled, stop)
-            && let Some(fast) = self.fast.as_mut()
-        {
-            let read = self.protocol.read_ahead();
-            match self.deferred_ack.take() {
-                Some(acknowledge) => {
-                    fast.send(&[&acknowledge, &read]).await?;
-                    self.read_ahead = Some(true);
-                }
-                None => {
-                    fast.send(&[&read]).await?;
-                    self.read_ahead = Some(false);
-                }
-            }
+        if self.reads_ahead(handled, stop) {
+            self.send_reads_ahead().await?;
         }
         self.handle(entries.into_iter().map(|entry| (entry, 0)).collect(), stop).await?;
         Ok(handled)
@@ -432,7 +440,13 @@ impl AsyncRedisConsumer {
                 // One acknowledgement waits at a time: an earlier one still waiting (a short
                 // batch read ahead sends no read of its own to carry it) goes out now.
                 if let Some(earlier) = self.deferred_ack.replace(acknowledge) {
-                    self.batch_command(&earlier).await?;
+                    if self.owed.is_empty() {
+                        self.batch_command(&earlier).await?;
+                    } else if let Some(fast) = self.fast.as_mut() {
+                        // Its reply comes after those already owed.
+                        fast.send(&[&earlier]).await?;
+                        self.owed.push_back(Owed::Acknowledgement);
+                    }
                 }
             } else {
                 self.batch_command(&acknowledge).await?;

@@ -2,6 +2,7 @@
 //! acknowledged only after it was dispatched or dead-lettered; the blocking driver of the
 //! protocol in [`crate::protocol`].
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use openedx_events::event_bus::{
@@ -9,7 +10,7 @@ use openedx_events::event_bus::{
 };
 use redis::{Client, Connection, ErrorKind, RedisError, RedisResult, Value};
 
-use crate::fast::{FastConnection, Target};
+use crate::fast::{FastConnection, Owed, Target};
 use crate::lanes::{lanes, run_lanes};
 use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
 use crate::reply::query_value;
@@ -56,9 +57,10 @@ pub struct RedisConsumer {
     /// consuming indefinitely, on the fast connection).
     deferred_ack: Option<redis::Cmd>,
     defer_acks: bool,
-    /// A read of the next batch sent while this one is dispatched, its reply not read yet
-    /// (only while consuming indefinitely); `Some(true)` when an acknowledgement went before it.
-    read_ahead: Option<bool>,
+    /// The replies the fast connection still owes, in order: reads of the next batches sent
+    /// while this one is dispatched, and acknowledgements sent with them (only while consuming
+    /// indefinitely).
+    owed: VecDeque<Owed>,
     protocol: Protocol,
     shutdown: ShutdownHandle,
     before_acknowledge: Option<BeforeAcknowledge>,
@@ -180,7 +182,7 @@ impl RedisConsumerBuilder {
             fast: None,
             deferred_ack: None,
             defer_acks: false,
-            read_ahead: None,
+            owed: VecDeque::new(),
             protocol,
             shutdown: ShutdownHandle::default(),
             before_acknowledge,
@@ -259,23 +261,48 @@ impl RedisConsumer {
         self.connection = None;
         self.fast = None;
         self.deferred_ack = None;
-        self.read_ahead = None;
+        self.owed.clear();
     }
 
-    /// Reads the replies of a read sent ahead, when no more batches are wanted (shutting down).
-    /// What it read stays pending to this consumer: a consumer of the same name takes it back
+    /// Reads the replies still owed, when no more batches are wanted (shutting down). What the
+    /// reads ahead read stays pending to this consumer: a consumer of the same name takes it back
     /// first thing when it starts, others once it has been idle for `claim_idle_time`.
     fn finish_read_ahead(&mut self) -> RedisResult<()> {
-        let Some(ack_first) = self.read_ahead.take() else { return Ok(()) };
-        let Some(fast) = self.fast.as_mut() else { return Ok(()) };
-        if ack_first {
-            fast.receive()?;
+        let Some(fast) = self.fast.as_mut() else {
+            self.owed.clear();
+            return Ok(());
+        };
+        let mut left = 0;
+        while let Some(owed) = self.owed.pop_front() {
+            let reply = fast.receive()?;
+            if owed == Owed::Read {
+                left += read_entries(&reply.tokens, &reply.bytes).len();
+            }
         }
-        let reply = fast.receive()?;
-        let left = read_entries(&reply.tokens, &reply.bytes).len();
         if left > 0 {
             tracing::debug!(stream = %self.protocol.full_topic, left, "messages read ahead stay pending to this consumer");
         }
+        Ok(())
+    }
+
+    /// Keeps [`Protocol::READS_AHEAD`] reads sent ahead, the deferred acknowledgement going
+    /// out with them.
+    fn send_reads_ahead(&mut self) -> RedisResult<()> {
+        let reads = self.owed.iter().filter(|owed| **owed == Owed::Read).count();
+        let wanted = Protocol::READS_AHEAD.saturating_sub(reads);
+        let Some(fast) = self.fast.as_mut() else { return Ok(()) };
+        if wanted == 0 {
+            return Ok(());
+        }
+        let read = self.protocol.read_ahead();
+        let acknowledge = self.deferred_ack.take();
+        let mut commands: Vec<&redis::Cmd> = acknowledge.iter().collect();
+        commands.extend(std::iter::repeat_n(&read, wanted));
+        fast.send(&commands)?;
+        if acknowledge.is_some() {
+            self.owed.push_back(Owed::Acknowledgement);
+        }
+        self.owed.extend(std::iter::repeat_n(Owed::Read, wanted));
         Ok(())
     }
 
@@ -301,8 +328,8 @@ impl RedisConsumer {
     /// [`poll`](Self::poll), leaving the acknowledgement to go out with the next read when
     /// consuming indefinitely.
     fn round(&mut self) -> RedisResult<usize> {
-        if let Some(ack_first) = self.read_ahead.take() {
-            return self.read_ahead_round(ack_first);
+        if !self.owed.is_empty() {
+            return self.read_ahead_round();
         }
         if self.protocol.group_setup().is_some() || self.protocol.recovery_due() {
             self.flush_ack()?;
@@ -336,11 +363,8 @@ impl RedisConsumer {
                 };
                 let entries = read_entries(&reply.tokens, &reply.bytes);
                 let handled = entries.len();
-                if self.reads_ahead(handled)
-                    && let Some(fast) = self.fast.as_mut()
-                {
-                    fast.send(&[&self.protocol.read_ahead()])?;
-                    self.read_ahead = Some(false);
+                if self.reads_ahead(handled) {
+                    self.send_reads_ahead()?;
                 }
                 self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
                 Ok(handled)
@@ -361,32 +385,26 @@ impl RedisConsumer {
         self.defer_acks && !self.shutdown.is_shutdown() && self.protocol.worth_reading_ahead(entries)
     }
 
-    /// A round whose read went out ahead, during the last one: its reply is read, and the
-    /// last round's acknowledgement goes out with the next read ahead (or with the next
-    /// waiting read, when the stream has run dry).
-    fn read_ahead_round(&mut self, ack_first: bool) -> RedisResult<usize> {
+    /// A round whose read went out ahead, during an earlier one: the replies owed before it
+    /// (acknowledgements) and its own are read, and the reads ahead are topped up, the last
+    /// round's acknowledgement with them (or it goes with the next waiting read, when the
+    /// stream has run dry).
+    fn read_ahead_round(&mut self) -> RedisResult<usize> {
         let Some(fast) = self.fast.as_mut() else {
             return Err(RedisError::from((ErrorKind::Client, "no connection for the read ahead")));
         };
-        if ack_first {
-            fast.receive()?;
+        loop {
+            match self.owed.pop_front() {
+                Some(Owed::Acknowledgement) => drop(fast.receive()?),
+                Some(Owed::Read) => break,
+                None => return Ok(0),
+            }
         }
         let reply = fast.receive()?;
         let entries = read_entries(&reply.tokens, &reply.bytes);
         let handled = entries.len();
         if self.reads_ahead(handled) {
-            let read = self.protocol.read_ahead();
-            let Some(fast) = self.fast.as_mut() else { return Ok(0) };
-            match self.deferred_ack.take() {
-                Some(acknowledge) => {
-                    fast.send(&[&acknowledge, &read])?;
-                    self.read_ahead = Some(true);
-                }
-                None => {
-                    fast.send(&[&read])?;
-                    self.read_ahead = Some(false);
-                }
-            }
+            self.send_reads_ahead()?;
         }
         self.handle(entries.into_iter().map(|entry| (entry, 0)).collect())?;
         Ok(handled)
@@ -514,10 +532,19 @@ impl RedisConsumer {
             if self.defer_acks && self.fast_target.is_some() {
                 // One acknowledgement waits at a time. An earlier one still waiting (a short
                 // batch read ahead sends no read of its own to carry it) goes out now.
-                if let Some(earlier) = self.deferred_ack.replace(acknowledge)
-                    && let Some(fast) = self.fast()?
-                {
-                    fast.request(&earlier)?;
+                if let Some(earlier) = self.deferred_ack.replace(acknowledge) {
+                    // With replies owed, its reply comes after theirs.
+                    let owing = !self.owed.is_empty();
+                    if let Some(fast) = self.fast()? {
+                        if owing {
+                            fast.send(&[&earlier])?;
+                        } else {
+                            fast.request(&earlier)?;
+                        }
+                        if owing {
+                            self.owed.push_back(Owed::Acknowledgement);
+                        }
+                    }
                 }
             } else {
                 match self.fast()? {

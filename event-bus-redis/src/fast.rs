@@ -12,6 +12,17 @@ use redis::{ConnectionAddr, ConnectionInfo, ErrorKind, RedisError, RedisResult};
 
 use crate::resp::{Reader, Token, first_error};
 
+/// A reply the connection still owes, for a command sent without waiting (while consuming
+/// indefinitely: reads sent ahead, and the acknowledgements that go with them), in the order
+/// they will arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owed {
+    /// An `XACK`'s count.
+    Acknowledgement,
+    /// A read's batch.
+    Read,
+}
+
 /// What a reply came with: its bytes, and its tokens, whose ranges point into them.
 pub(crate) struct Reply {
     pub(crate) bytes: Vec<u8>,

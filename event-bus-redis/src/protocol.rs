@@ -300,6 +300,11 @@ impl Protocol {
     /// Whether a read that returned `entries` suggests more are waiting: the batch was full,
     /// so the stream is busy and reading ahead keeps Redis working while this process
     /// dispatches. A short batch means the stream is drained, and the next read should wait.
+    /// How many reads a consumer keeps sent ahead while the stream holds full batches: with two,
+    /// Redis has the next read queued when it finishes one, and never waits for the consumer
+    /// to take a reply in and ask again.
+    pub(crate) const READS_AHEAD: usize = 2;
+
     pub(crate) fn worth_reading_ahead(&self, entries: usize) -> bool {
         entries >= self.count()
     }

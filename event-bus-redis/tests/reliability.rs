@@ -810,14 +810,15 @@ fn a_consumer_stopped_while_reading_ahead_leaves_nothing_behind() {
     let shutdown = consumer.shutdown_handle();
     let running = spawn_consumer(consumer, recorder);
     barrier.wait();
-    // The 45th event is in hand (batches of 10), and the fifth batch was read ahead.
+    // The 45th event is in hand (batches of 10), and the sixth and seventh batches were read
+    // ahead.
     shutdown.shutdown();
     barrier.wait();
     let (result, stats) = running.join().expect("the consumer thread");
     result.expect("a graceful shutdown");
     assert_eq!(stats.delivered, 45, "it finished the event in hand and stopped");
     let left = pending_entries(scratch.redis.connection(), &stream, "group");
-    assert_eq!(left.len(), 5 + 10, "the rest of its batch and the batch read ahead: {left:?}");
+    assert_eq!(left.len(), 5 + 20, "the rest of its batch and the two batches read ahead: {left:?}");
     assert!(left.iter().all(|(_, consumer, _)| consumer == "one"), "{left:?}");
 
     let mut second = new_consumer(scratch.settings.clone(), "ticks", "group", "one", StartFrom::Beginning);
