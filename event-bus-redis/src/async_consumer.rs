@@ -4,7 +4,6 @@
 //! reconnection and the consecutive-error limit. It dispatches to synchronous and async
 //! receivers, and never blocks a runtime thread.
 
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::{Pin, pin};
 
@@ -16,7 +15,7 @@ use redis::{AsyncConnectionConfig, Client, Cmd, ErrorKind, RedisError, RedisResu
 
 use crate::COMMAND_TIMEOUT;
 use crate::consumer::{BeforeAcknowledge, ConsumerStats};
-use crate::fast::{AsyncFastConnection, Owed, Target};
+use crate::fast::{AsyncFastConnection, Owed, Owing, Target};
 use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
 use crate::reply::checked;
 use crate::resp::{EntryRef, read_entries};
@@ -55,7 +54,7 @@ pub struct AsyncRedisConsumer {
     deferred_ack: Option<Cmd>,
     /// The replies the fast connection still owes, in order (reads sent ahead, and the
     /// acknowledgements sent with them).
-    owed: VecDeque<Owed>,
+    owed: Owing,
 }
 
 impl std::fmt::Debug for AsyncRedisConsumer {
@@ -97,7 +96,7 @@ impl AsyncRedisConsumer {
             before_acknowledge,
             consuming: false,
             deferred_ack: None,
-            owed: VecDeque::new(),
+            owed: Owing::default(),
         }
     }
 
@@ -185,7 +184,7 @@ impl AsyncRedisConsumer {
     async fn finish_read_ahead(&mut self) -> RedisResult<()> {
         if let Some(fast) = self.fast.as_mut() {
             let mut left = 0;
-            while let Some(owed) = self.owed.pop_front() {
+            while let Some(owed) = self.owed.next() {
                 let reply = fast.receive().await?;
                 if owed == Owed::Read {
                     left += read_entries(&reply.tokens, &reply.bytes).len();
@@ -202,21 +201,14 @@ impl AsyncRedisConsumer {
     /// Keeps [`Protocol::READS_AHEAD`] reads sent ahead, the deferred acknowledgement going
     /// out with them.
     async fn send_reads_ahead(&mut self) -> RedisResult<()> {
-        let reads = self.owed.iter().filter(|owed| **owed == Owed::Read).count();
-        let wanted = Protocol::READS_AHEAD.saturating_sub(reads);
+        let wanted = self.owed.reads_wanted();
         let Some(fast) = self.fast.as_mut() else { return Ok(()) };
         if wanted == 0 {
             return Ok(());
         }
         let read = self.protocol.read_ahead();
         let acknowledge = self.deferred_ack.take();
-        let mut commands: Vec<&Cmd> = acknowledge.iter().collect();
-        commands.extend(std::iter::repeat_n(&read, wanted));
-        fast.send(&commands).await?;
-        if acknowledge.is_some() {
-            self.owed.push_back(Owed::Acknowledgement);
-        }
-        self.owed.extend(std::iter::repeat_n(Owed::Read, wanted));
+        fast.send(&self.owed.send(acknowledge.as_ref(), &read, wanted)).await?;
         Ok(())
     }
 
@@ -352,7 +344,7 @@ impl AsyncRedisConsumer {
             return Err(RedisError::from((ErrorKind::Client, "no connection for the read ahead")));
         };
         loop {
-            match self.owed.pop_front() {
+            match self.owed.next() {
                 Some(Owed::Acknowledgement) => drop(fast.receive().await?),
                 Some(Owed::Read) => break,
                 None => return Ok(0),
@@ -445,7 +437,7 @@ impl AsyncRedisConsumer {
                     } else if let Some(fast) = self.fast.as_mut() {
                         // Its reply comes after those already owed.
                         fast.send(&[&earlier]).await?;
-                        self.owed.push_back(Owed::Acknowledgement);
+                        self.owed.acknowledgement();
                     }
                 }
             } else {

@@ -2,7 +2,6 @@
 //! acknowledged only after it was dispatched or dead-lettered; the blocking driver of the
 //! protocol in [`crate::protocol`].
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use openedx_events::event_bus::{
@@ -10,7 +9,7 @@ use openedx_events::event_bus::{
 };
 use redis::{Client, Connection, ErrorKind, RedisError, RedisResult, Value};
 
-use crate::fast::{FastConnection, Owed, Target};
+use crate::fast::{FastConnection, Owed, Owing, Target};
 use crate::lanes::{lanes, run_lanes};
 use crate::protocol::{MAX_AUTOCLAIM_SCANS, MAX_BLOCK, OnError, Plan, Protocol, Settle};
 use crate::reply::query_value;
@@ -60,7 +59,7 @@ pub struct RedisConsumer {
     /// The replies the fast connection still owes, in order: reads of the next batches sent
     /// while this one is dispatched, and acknowledgements sent with them (only while consuming
     /// indefinitely).
-    owed: VecDeque<Owed>,
+    owed: Owing,
     protocol: Protocol,
     shutdown: ShutdownHandle,
     before_acknowledge: Option<BeforeAcknowledge>,
@@ -182,7 +181,7 @@ impl RedisConsumerBuilder {
             fast: None,
             deferred_ack: None,
             defer_acks: false,
-            owed: VecDeque::new(),
+            owed: Owing::default(),
             protocol,
             shutdown: ShutdownHandle::default(),
             before_acknowledge,
@@ -273,7 +272,7 @@ impl RedisConsumer {
             return Ok(());
         };
         let mut left = 0;
-        while let Some(owed) = self.owed.pop_front() {
+        while let Some(owed) = self.owed.next() {
             let reply = fast.receive()?;
             if owed == Owed::Read {
                 left += read_entries(&reply.tokens, &reply.bytes).len();
@@ -288,21 +287,14 @@ impl RedisConsumer {
     /// Keeps [`Protocol::READS_AHEAD`] reads sent ahead, the deferred acknowledgement going
     /// out with them.
     fn send_reads_ahead(&mut self) -> RedisResult<()> {
-        let reads = self.owed.iter().filter(|owed| **owed == Owed::Read).count();
-        let wanted = Protocol::READS_AHEAD.saturating_sub(reads);
+        let wanted = self.owed.reads_wanted();
         let Some(fast) = self.fast.as_mut() else { return Ok(()) };
         if wanted == 0 {
             return Ok(());
         }
         let read = self.protocol.read_ahead();
         let acknowledge = self.deferred_ack.take();
-        let mut commands: Vec<&redis::Cmd> = acknowledge.iter().collect();
-        commands.extend(std::iter::repeat_n(&read, wanted));
-        fast.send(&commands)?;
-        if acknowledge.is_some() {
-            self.owed.push_back(Owed::Acknowledgement);
-        }
-        self.owed.extend(std::iter::repeat_n(Owed::Read, wanted));
+        fast.send(&self.owed.send(acknowledge.as_ref(), &read, wanted))?;
         Ok(())
     }
 
@@ -394,7 +386,7 @@ impl RedisConsumer {
             return Err(RedisError::from((ErrorKind::Client, "no connection for the read ahead")));
         };
         loop {
-            match self.owed.pop_front() {
+            match self.owed.next() {
                 Some(Owed::Acknowledgement) => drop(fast.receive()?),
                 Some(Owed::Read) => break,
                 None => return Ok(0),
@@ -542,7 +534,7 @@ impl RedisConsumer {
                             fast.request(&earlier)?;
                         }
                         if owing {
-                            self.owed.push_back(Owed::Acknowledgement);
+                            self.owed.acknowledgement();
                         }
                     }
                 }

@@ -4,6 +4,7 @@
 //! redis-rs. A URL this connection does not speak (TLS, a Unix socket) keeps every command on
 //! redis-rs.
 
+use std::collections::VecDeque;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -21,6 +22,57 @@ pub(crate) enum Owed {
     Acknowledgement,
     /// A read's batch.
     Read,
+}
+
+/// The replies a connection still owes, in the order they will arrive, and what keeps the
+/// reads sent ahead topped up: the blocking and the async consumer keep the same books.
+#[derive(Debug, Default)]
+pub(crate) struct Owing(VecDeque<Owed>);
+
+impl Owing {
+    #[cfg(feature = "tokio")]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// The next reply owed.
+    pub(crate) fn next(&mut self) -> Option<Owed> {
+        self.0.pop_front()
+    }
+
+    /// How many reads to send now to keep [`Protocol::READS_AHEAD`](crate::protocol::Protocol::READS_AHEAD) in flight.
+    pub(crate) fn reads_wanted(&self) -> usize {
+        let reads = self.0.iter().filter(|owed| **owed == Owed::Read).count();
+        crate::protocol::Protocol::READS_AHEAD.saturating_sub(reads)
+    }
+
+    /// The commands that top the reads up: the acknowledgement waiting, if any, then `reads`
+    /// reads; recorded as owed.
+    pub(crate) fn send<'c>(
+        &mut self,
+        acknowledge: Option<&'c redis::Cmd>,
+        read: &'c redis::Cmd,
+        reads: usize,
+    ) -> Vec<&'c redis::Cmd> {
+        if acknowledge.is_some() {
+            self.0.push_back(Owed::Acknowledgement);
+        }
+        self.0.extend(std::iter::repeat_n(Owed::Read, reads));
+        acknowledge.into_iter().chain(std::iter::repeat_n(read, reads)).collect()
+    }
+
+    /// An acknowledgement sent on its own, behind what is owed.
+    pub(crate) fn acknowledgement(&mut self) {
+        self.0.push_back(Owed::Acknowledgement);
+    }
 }
 
 /// What a reply came with: its bytes, and its tokens, whose ranges point into them.
