@@ -530,11 +530,9 @@ impl RedisConsumer {
                     if let Some(fast) = self.fast()? {
                         if owing {
                             fast.send(&[&earlier])?;
+                            self.owed.acknowledgement();
                         } else {
                             fast.request(&earlier)?;
-                        }
-                        if owing {
-                            self.owed.acknowledgement();
                         }
                     }
                 }
