@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::avro::{AvroReader, AvroWriter, DecodeError, DecodeErrorKind, JsonError};
 use crate::data::{EventField, FieldType};
 use crate::event_key::{EventKey, KeyValue};
-use crate::isoformat::{Isoformat, isoformat_utc, parse_isoformat_utc, parse_python_time};
+use crate::isoformat::{Isoformat, isoformat_utc, parse_isoformat_utc, parse_python_time, write_isoformat};
 
 impl EventField for String {
     const TYPE: &'static FieldType = &FieldType::String;
@@ -165,15 +165,10 @@ impl EventField for DateTime<Utc> {
         Value::String(Isoformat(self).to_string())
     }
     fn write_json(&self, out: &mut Vec<u8>) {
-        match isoformat_utc(self) {
-            // Digits, `-`, `:`, `T`, `.` and `+`: nothing to escape.
-            Some((text, len)) => {
-                out.push(b'"');
-                out.extend_from_slice(&text[..len]);
-                out.push(b'"');
-            }
-            None => crate::json_text::write_str(out, &Isoformat(self).to_string()),
-        }
+        // Digits, signs, `:`, `T` and `.`: nothing to escape.
+        out.push(b'"');
+        write_isoformat(self, out);
+        out.push(b'"');
     }
     fn from_json(value: &Value) -> Result<Self, JsonError> {
         let text = value.as_str().ok_or_else(|| JsonError::expected("an ISO 8601 time string", value))?;

@@ -13,7 +13,7 @@ use uuid::timestamp::context::ContextV1;
 use uuid::{Timestamp, Uuid};
 
 use crate::error::MetadataError;
-use crate::isoformat::{Isoformat, isoformat_utc, parse_isoformat};
+use crate::isoformat::{Isoformat, parse_isoformat};
 use crate::json_dumps::write_json_string;
 
 /// The metadata of one event: what it is, when and where it happened, and who sent it.
@@ -125,14 +125,8 @@ impl EventsMetadata {
         write_json_string(&mut out, &self.source);
         out.push_str(", \"sourcehost\": ");
         write_json_string(&mut out, &self.sourcehost);
-        out.push_str(", \"time\": \"");
-        match isoformat_utc(&self.time) {
-            // ASCII digits and separators.
-            Some((text, len)) => out.push_str(std::str::from_utf8(&text[..len]).unwrap_or_default()),
-            // Writing to a String cannot fail.
-            None => drop(write!(out, "{}", Isoformat(&self.time))),
-        }
-        out.push_str("\", \"sourcelib\": [");
+        // Writing to a String cannot fail.
+        let _ = write!(out, ", \"time\": \"{}\", \"sourcelib\": [", Isoformat(&self.time));
         for (i, part) in self.sourcelib.iter().enumerate() {
             if i > 0 {
                 out.push_str(", ");
