@@ -10,7 +10,7 @@ use std::pin::pin;
 use std::sync::Arc;
 
 use futures::FutureExt as _;
-use openedx_events::event_bus::{ConsumeError, Delivery, deliver_async, deliver_with_retries_async};
+use openedx_events::event_bus::{ConsumeError, Delivery, deliver_with_retries_async};
 use rdkafka::Offset;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
@@ -149,18 +149,17 @@ impl AsyncKafkaConsumer {
             Ok(parsed) => parsed,
             Err(unusable) => return self.dead_letter(incoming, &unusable.to_string(), 0).await,
         };
-        let cached = self.parts.last_plan.get(parsed.schema_id, parsed.signal).cloned();
-        let plan = match cached.or_else(|| self.parts.plans.cached(parsed.schema_id, parsed.signal)) {
+        let signal = parsed.event.signal();
+        let cached = self.parts.last_plan.get(parsed.schema_id, signal).cloned();
+        let plan = match cached.or_else(|| self.parts.plans.cached(parsed.schema_id, signal)) {
             Some(plan) => Ok(plan),
             None => match self.parts.registry.schema_async(parsed.schema_id).await {
-                Ok(writer) => {
-                    self.parts.plans.make(parsed.schema_id, parsed.signal, &writer).map_err(DecodeFailure::Unusable)
-                }
+                Ok(writer) => self.parts.plans.make(parsed.schema_id, signal, &writer).map_err(DecodeFailure::Unusable),
                 Err(error) => Err(registry_failure(error)),
             },
         };
         if let Ok(plan) = &plan {
-            self.parts.last_plan.set(parsed.schema_id, parsed.signal, plan);
+            self.parts.last_plan.set(parsed.schema_id, signal, plan);
         }
         let avro = match plan.and_then(|plan| Ok(apply(&plan, parsed.schema_id, parsed.avro)?)) {
             Ok(avro) => avro,
@@ -170,13 +169,12 @@ impl AsyncKafkaConsumer {
             Err(DecodeFailure::Registry(error)) => return Outcome::Rewind(error.to_string()),
         };
         let shutdown = self.parts.shutdown.clone();
-        let metadata = parsed.metadata;
-        let (delivery, attempts) = deliver_with_retries_async(
-            || deliver_async(metadata.clone(), &avro),
-            &self.parts.settings.retry,
-            &mut || shutdown.is_shutdown(),
-        )
-        .await;
+        let event = parsed.event;
+        let (delivery, attempts) =
+            deliver_with_retries_async(|| event.deliver_async(&avro), &self.parts.settings.retry, &mut || {
+                shutdown.is_shutdown()
+            })
+            .await;
         match delivery {
             Delivery::Delivered(_) => {
                 self.parts.stats.delivered += 1;

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use openedx_events::event_bus::{
-    ConsumeError, Delivery, EventBusConsumer, MetadataHeader, RetryPolicy, ShutdownHandle, UnusableMessage,
-    dead_letter_topic, deliver, deliver_with_retries, metadata_from_headers,
+    ConsumeError, Delivery, EventBusConsumer, MetadataHeader, ReceivedEvent, RetryPolicy, ShutdownHandle,
+    UnusableMessage, dead_letter_topic, deliver_with_retries, metadata_from_headers,
 };
-use openedx_events::{AnySignal, EventsMetadata, get_signal_by_type};
+use openedx_events::{AnySignal, get_signal_by_type};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -225,11 +225,10 @@ impl<'a> Incoming<'a> {
     }
 }
 
-/// A message read into what dispatching needs: its signal, metadata, writer schema id and Avro
-/// bytes; or why it is unusable.
+/// A message read into what dispatching needs: its signal with its metadata, writer schema id
+/// and Avro bytes; or why it is unusable.
 pub(crate) struct Parsed<'a> {
-    pub(crate) signal: &'static dyn AnySignal,
-    pub(crate) metadata: EventsMetadata,
+    pub(crate) event: ReceivedEvent,
     pub(crate) schema_id: u32,
     pub(crate) avro: &'a [u8],
 }
@@ -307,7 +306,7 @@ pub(crate) fn parse<'a>(incoming: &Incoming<'a>, signals: &mut SignalCache) -> R
         .map_err(|e| UnusableMessage(format!("Error determining metadata from message headers: {}", e.0)))?;
     let value = incoming.value.ok_or_else(|| UnusableMessage("the message has no value".to_owned()))?;
     let (schema_id, avro) = unframe(value).map_err(|e| UnusableMessage(e.to_string()))?;
-    Ok(Parsed { signal, metadata, schema_id, avro })
+    Ok(Parsed { event: ReceivedEvent::for_signal(signal, metadata)?, schema_id, avro })
 }
 
 /// What became of one message.
@@ -397,7 +396,7 @@ impl Parts {
             &mut self.last_plan,
             &self.registry,
             parsed.schema_id,
-            parsed.signal,
+            parsed.event.signal(),
             parsed.avro,
         ) {
             Ok(avro) => avro,
@@ -406,9 +405,7 @@ impl Parts {
         };
         let shutdown = self.shutdown.clone();
         let (delivery, attempts) =
-            deliver_with_retries(|| deliver(parsed.metadata.clone(), &avro), &self.settings.retry, &|| {
-                shutdown.is_shutdown()
-            });
+            deliver_with_retries(|| parsed.event.deliver(&avro), &self.settings.retry, &|| shutdown.is_shutdown());
         self.settle(incoming, delivery, attempts)
     }
 

@@ -6,6 +6,7 @@
 //! future carries the hooks of the thread that made it to whichever thread polls it.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -116,16 +117,18 @@ impl Hooks {
             .unwrap_or(true)
     }
 
-    /// Hands a sent event to the newest recorder of its signal, if any.
+    /// Hands a sent event to the newest recorder of its signal, if any. The metadata is copied
+    /// only when a recorder takes it, so that a consumer dispatching borrowed metadata pays
+    /// nothing for this outside tests.
     #[inline]
-    pub(crate) fn record<E: 'static>(&self, signal_address: usize, data: E, metadata: EventsMetadata) {
+    pub(crate) fn record<E: 'static>(&self, signal_address: usize, data: E, metadata: Cow<'_, EventsMetadata>) {
         let Some(stack) = &self.0 else { return };
         let recorder = stack.iter().rev().find_map(|(_, live)| match &live.0 {
             Hook::Recorder(address, events) if *address == signal_address => Some(events),
             _ => None,
         });
         if let Some(events) = recorder.and_then(|events| events.downcast_ref::<Recorded<E>>()) {
-            events.lock().unwrap_or_else(PoisonError::into_inner).push((data, metadata));
+            events.lock().unwrap_or_else(PoisonError::into_inner).push((data, metadata.into_owned()));
         }
     }
 }

@@ -71,6 +71,7 @@ pub mod event_bus;
 mod event_key;
 mod fields;
 mod hooks;
+mod intern;
 mod isoformat;
 mod json_dumps;
 mod json_text;

@@ -85,16 +85,16 @@ impl EventsMetadata {
 
     /// Metadata read from a message, each part given or, when the message lacks it, taken by
     /// default as `new` does; the clock is read and an id made only when one of them is missing.
-    pub(crate) fn received(event_type: String, parts: ReceivedParts) -> Self {
+    pub(crate) fn received(event_type: Cow<'static, str>, parts: ReceivedParts) -> Self {
         let now = if parts.id.is_none() || parts.time.is_none() { Some(since_epoch()) } else { None };
         EventsMetadata {
-            event_type: Cow::Owned(event_type),
+            event_type,
             id: parts.id.unwrap_or_else(|| new_event_id(now.unwrap_or_default())),
             minorversion: parts.minorversion.unwrap_or(0),
-            source: parts.source.map_or(Cow::Borrowed(source()), Cow::Owned),
-            sourcehost: parts.sourcehost.map_or(Cow::Borrowed(sourcehost()), Cow::Owned),
+            source: parts.source.unwrap_or(Cow::Borrowed(source())),
+            sourcehost: parts.sourcehost.unwrap_or(Cow::Borrowed(sourcehost())),
             time: parts.time.unwrap_or_else(|| time_at(now.unwrap_or_default())),
-            sourcelib: parts.sourcelib.map_or(Cow::Borrowed(&SOURCELIB), Cow::Owned),
+            sourcelib: parts.sourcelib.unwrap_or(Cow::Borrowed(&SOURCELIB)),
             from_event_bus: false,
         }
     }
@@ -190,10 +190,10 @@ impl EventsMetadata {
 pub(crate) struct ReceivedParts {
     pub(crate) id: Option<Uuid>,
     pub(crate) minorversion: Option<u32>,
-    pub(crate) source: Option<String>,
-    pub(crate) sourcehost: Option<String>,
+    pub(crate) source: Option<Cow<'static, str>>,
+    pub(crate) sourcehost: Option<Cow<'static, str>>,
     pub(crate) time: Option<DateTime<Utc>>,
-    pub(crate) sourcelib: Option<Vec<u32>>,
+    pub(crate) sourcelib: Option<Cow<'static, [u32]>>,
 }
 
 /// The version of this crate as integers, which is what `sourcelib` carries.

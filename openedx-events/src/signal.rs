@@ -299,6 +299,17 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     ) -> Result<Vec<ReceiverResponse>, SendEventError> {
         let OutgoingEvent { data, time, metadata, .. } = outgoing;
         let metadata = metadata.unwrap_or_else(|| self.generate_signal_metadata(time));
+        self.dispatch_with(data, Cow::Owned(metadata), stop_at_failure)
+    }
+
+    /// Runs the receivers with this metadata, owned or borrowed (a bus consumer keeps its copy
+    /// for a retry).
+    fn dispatch_with(
+        &'static self,
+        data: E,
+        metadata: Cow<'_, EventsMetadata>,
+        stop_at_failure: bool,
+    ) -> Result<Vec<ReceiverResponse>, SendEventError> {
         let hooks = Hooks::current();
         let result = if self.is_enabled() && hooks.allows(self.event_type) {
             run_receivers(self.event_type, self.static_receivers(), &self.dynamic, &data, &metadata, stop_at_failure)
@@ -316,6 +327,16 @@ impl<E: EventData> OpenEdxPublicSignal<E> {
     ) -> Result<Vec<ReceiverResponse>, SendEventError> {
         let OutgoingEvent { data, time, metadata, .. } = outgoing;
         let metadata = metadata.unwrap_or_else(|| self.generate_signal_metadata(time));
+        self.dispatch_async_with(data, Cow::Owned(metadata), stop_at_failure).await
+    }
+
+    /// [`dispatch_with`](Self::dispatch_with), awaiting the async receivers.
+    async fn dispatch_async_with(
+        &'static self,
+        data: E,
+        metadata: Cow<'_, EventsMetadata>,
+        stop_at_failure: bool,
+    ) -> Result<Vec<ReceiverResponse>, SendEventError> {
         // Taken now, before any `.await` moves this task to another thread.
         let hooks = Hooks::current();
         let result = if self.is_enabled() && hooks.allows(self.event_type) {
@@ -425,6 +446,18 @@ pub enum CodecError {
     },
 }
 
+/// The metadata as a bus consumer dispatches it: marked as delivered from the bus, copied only
+/// when it was not marked yet.
+fn marked_from_event_bus(metadata: &EventsMetadata) -> Cow<'_, EventsMetadata> {
+    if metadata.from_event_bus() {
+        Cow::Borrowed(metadata)
+    } else {
+        let mut metadata = metadata.clone();
+        metadata.mark_from_event_bus();
+        Cow::Owned(metadata)
+    }
+}
+
 /// A signal with its payload type erased, as the registry hands it out.
 ///
 /// Every [`OpenEdxPublicSignal`] is one; `downcast` (on `dyn AnySignal`) gets the typed
@@ -457,6 +490,20 @@ pub trait AnySignal: Send + Sync + sealed::Sealed {
         metadata: EventsMetadata,
         bytes: &[u8],
     ) -> Result<Vec<ReceiverResponse>, DecodeError>;
+    /// [`send_avro_with_custom_metadata`](Self::send_avro_with_custom_metadata) with the metadata
+    /// borrowed, for a consumer that keeps it for a retry; receivers see it as delivered from the
+    /// bus (a copy is marked when it is not marked yet).
+    fn send_avro_received(
+        &'static self,
+        metadata: &EventsMetadata,
+        bytes: &[u8],
+    ) -> Result<Vec<ReceiverResponse>, DecodeError>;
+    /// [`send_avro_received`](Self::send_avro_received), awaiting async receivers.
+    fn send_avro_received_async<'a>(
+        &'static self,
+        metadata: &'a EventsMetadata,
+        bytes: &[u8],
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<ReceiverResponse>, DecodeError>> + Send + 'a>>;
     /// The event key of a payload given as `&dyn Any` at a dotted key field: `None` when it is
     /// not this signal's payload type, or the path leads to no value that can key an event.
     fn event_key(&self, data: &dyn Any, key_field: &str) -> Option<crate::event_bus::EventKey>;
@@ -564,6 +611,32 @@ impl<E: EventData> AnySignal for OpenEdxPublicSignal<E> {
         // Decoded before the future is made, so that the future does not borrow the bytes.
         let data = self.decode_avro(bytes);
         Box::pin(async move { Ok(self.send_event_with_custom_metadata_async(metadata, data?).await) })
+    }
+    fn send_avro_received(
+        &'static self,
+        metadata: &EventsMetadata,
+        bytes: &[u8],
+    ) -> Result<Vec<ReceiverResponse>, DecodeError> {
+        let data = self.decode_avro(bytes)?;
+        let propagate = self.allow_failure.load(Ordering::Relaxed);
+        match self.dispatch_with(data, marked_from_event_bus(metadata), propagate) {
+            Ok(responses) => Ok(responses),
+            Err(error) => panic!("{error}"),
+        }
+    }
+    fn send_avro_received_async<'a>(
+        &'static self,
+        metadata: &'a EventsMetadata,
+        bytes: &[u8],
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<ReceiverResponse>, DecodeError>> + Send + 'a>> {
+        let data = self.decode_avro(bytes);
+        let propagate = self.allow_failure.load(Ordering::Relaxed);
+        Box::pin(async move {
+            match self.dispatch_async_with(data?, marked_from_event_bus(metadata), propagate).await {
+                Ok(responses) => Ok(responses),
+                Err(error) => panic!("{error}"),
+            }
+        })
     }
     fn event_key(&self, data: &dyn Any, key_field: &str) -> Option<crate::event_bus::EventKey> {
         data.downcast_ref::<E>()?.event_key(key_field)

@@ -84,31 +84,21 @@ pub fn message_event_key<K: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(K, V)]) -> O
 
 /// Dispatches a received message to the local receivers of its signal, with the producer's
 /// metadata (so receivers see it came from the bus). Async receivers run as the synchronous
-/// `send_event` runs them; an async consumer uses [`deliver_async`].
+/// `send_event` runs them; an async consumer uses [`deliver_async`]. A consumer that retries
+/// keeps a [`ReceivedEvent`] instead, and delivers that as often as it needs.
 pub fn deliver(metadata: EventsMetadata, event_data: &[u8]) -> Delivery {
-    let signal = match find_signal(&metadata) {
-        Ok(signal) => signal,
-        Err(unusable) => return Delivery::Unusable(unusable),
-    };
-    // A signal that lets failures through (`allow_send_event_failure`) panics on them; that is a
-    // failed delivery here, not a dead consumer.
-    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata(metadata, event_data)));
-    judge(sent)
+    match ReceivedEvent::new(metadata) {
+        Ok(event) => event.deliver(event_data),
+        Err(unusable) => Delivery::Unusable(unusable),
+    }
 }
 
 /// [`deliver`], awaiting async receivers (see `send_event_async`).
 pub async fn deliver_async(metadata: EventsMetadata, event_data: &[u8]) -> Delivery {
-    use futures::FutureExt as _;
-    let signal = match find_signal(&metadata) {
-        Ok(signal) => signal,
-        Err(unusable) => return Delivery::Unusable(unusable),
-    };
-    let sent = catch_unwind(AssertUnwindSafe(|| signal.send_avro_with_custom_metadata_async(metadata, event_data)));
-    let sent = match sent {
-        Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
-        Err(panic) => Err(panic),
-    };
-    judge(sent)
+    match ReceivedEvent::new(metadata) {
+        Ok(event) => event.deliver_async(event_data).await,
+        Err(unusable) => Delivery::Unusable(unusable),
+    }
 }
 
 /// [`deliver_fields`], awaiting async receivers.
@@ -116,6 +106,71 @@ pub async fn deliver_fields_async<K: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(K, 
     match parse_message_fields(fields) {
         Ok((metadata, event_data)) => deliver_async(metadata, event_data).await,
         Err(unusable) => Delivery::Unusable(unusable),
+    }
+}
+
+/// A received message's metadata with the signal of its type, found once, and marked as
+/// delivered from the bus: what a consumer dispatches as many times as its retries need,
+/// lending the metadata to the receivers instead of copying it for each attempt.
+#[derive(Debug, Clone)]
+pub struct ReceivedEvent {
+    signal: &'static dyn AnySignal,
+    metadata: EventsMetadata,
+}
+
+impl ReceivedEvent {
+    /// Finds the signal of the metadata's event type; the message is unusable when this program
+    /// has none (the error names similar types).
+    pub fn new(metadata: EventsMetadata) -> Result<Self, UnusableMessage> {
+        let signal = find_signal(&metadata)?;
+        Ok(Self::marked(signal, metadata))
+    }
+
+    /// For a consumer that found the signal itself (from a header it reads first, say); the
+    /// message is unusable when the metadata's type is not the signal's.
+    pub fn for_signal(signal: &'static dyn AnySignal, metadata: EventsMetadata) -> Result<Self, UnusableMessage> {
+        if signal.event_type() != metadata.event_type {
+            return Err(UnusableMessage(format!(
+                "the message's type `{}` is not `{}`, the type of the signal it was read for",
+                metadata.event_type,
+                signal.event_type()
+            )));
+        }
+        Ok(Self::marked(signal, metadata))
+    }
+
+    fn marked(signal: &'static dyn AnySignal, mut metadata: EventsMetadata) -> Self {
+        metadata.mark_from_event_bus();
+        ReceivedEvent { signal, metadata }
+    }
+
+    /// The signal the message is for.
+    pub fn signal(&self) -> &'static dyn AnySignal {
+        self.signal
+    }
+
+    /// The metadata the receivers see.
+    pub fn metadata(&self) -> &EventsMetadata {
+        &self.metadata
+    }
+
+    /// Decodes the Avro bytes and dispatches them with this metadata; see [`deliver`].
+    pub fn deliver(&self, event_data: &[u8]) -> Delivery {
+        // A signal that lets failures through (`allow_send_event_failure`) panics on them; that
+        // is a failed delivery here, not a dead consumer.
+        let sent = catch_unwind(AssertUnwindSafe(|| self.signal.send_avro_received(&self.metadata, event_data)));
+        judge(sent)
+    }
+
+    /// [`deliver`](Self::deliver), awaiting async receivers.
+    pub async fn deliver_async(&self, event_data: &[u8]) -> Delivery {
+        use futures::FutureExt as _;
+        let sent = catch_unwind(AssertUnwindSafe(|| self.signal.send_avro_received_async(&self.metadata, event_data)));
+        let sent = match sent {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(panic) => Err(panic),
+        };
+        judge(sent)
     }
 }
 

@@ -3,12 +3,15 @@
 //! stream entry's `type`, a Kafka header's `ce_type`).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::fmt::Write as _;
 
 use uuid::Uuid;
 
+use crate::intern::{HOSTS, LIBRARY_VERSIONS, SOURCES};
 use crate::isoformat::{parse_isoformat, parse_isoformat_utc, write_isoformat};
 use crate::metadata::{EventsMetadata, ReceivedParts};
+use crate::registry::get_signal_by_type;
 
 /// A stream entry's field names, in the order upstream's producer writes them: the metadata's
 /// [entry names](MetadataHeader::entry_name), then `event_data`.
@@ -120,7 +123,7 @@ pub fn metadata_from_headers<'a>(
         id: text(MetadataHeader::Id)?
             .map(|id| Uuid::parse_str(id).map_err(|e| bad(MetadataHeader::Id, &e)))
             .transpose()?,
-        source: text(MetadataHeader::Source)?.map(str::to_owned),
+        source: text(MetadataHeader::Source)?.map(|source| SOURCES.get(source)),
         // Python's own UTC form first, without the general parser (the same time where it reads one).
         time: text(MetadataHeader::Time)?
             .map(|time| match parse_isoformat_utc(time.as_bytes()) {
@@ -131,17 +134,50 @@ pub fn metadata_from_headers<'a>(
         minorversion: text(MetadataHeader::MinorVersion)?
             .map(|minor| minor.trim().parse().map_err(|e| bad(MetadataHeader::MinorVersion, &e)))
             .transpose()?,
-        sourcehost: text(MetadataHeader::SourceHost)?.map(str::to_owned),
+        sourcehost: text(MetadataHeader::SourceHost)?.map(|host| HOSTS.get(host)),
         sourcelib: text(MetadataHeader::SourceLib)?
-            .map(|lib| {
-                lib.split('.')
-                    .map(str::parse)
-                    .collect::<Result<Vec<u32>, _>>()
-                    .map_err(|e| bad(MetadataHeader::SourceLib, &e))
-            })
+            .map(|lib| library_version(lib).map_err(|e| bad(MetadataHeader::SourceLib, &e)))
             .transpose()?,
     };
-    Ok(EventsMetadata::received(event_type.to_owned(), parts))
+    Ok(EventsMetadata::received(known_event_type(event_type), parts))
+}
+
+/// The event type, borrowed from the signal of that type when this program has one (so a
+/// consumer allocates nothing for it), else owned. The type last found is kept per thread:
+/// consecutive messages mostly share it.
+fn known_event_type(event_type: &str) -> Cow<'static, str> {
+    thread_local! {
+        static LAST: Cell<Option<&'static str>> = const { Cell::new(None) };
+    }
+    let last = LAST.try_with(Cell::get).ok().flatten();
+    if let Some(last) = last
+        && last == event_type
+    {
+        return Cow::Borrowed(last);
+    }
+    match get_signal_by_type(event_type) {
+        Some(signal) => {
+            let _ = LAST.try_with(|last| last.set(Some(signal.event_type())));
+            Cow::Borrowed(signal.event_type())
+        }
+        None => Cow::Owned(event_type.to_owned()),
+    }
+}
+
+/// `sourcelib`'s text (`0.1.0`) as integers, kept once (see [`crate::intern`]) when short.
+fn library_version(text: &str) -> Result<Cow<'static, [u32]>, std::num::ParseIntError> {
+    let mut parts = [0u32; 8];
+    let mut count = 0;
+    for part in text.split('.') {
+        let part = part.parse()?;
+        if count == parts.len() {
+            // Longer than any version seen: owned, as it is.
+            return text.split('.').map(str::parse).collect::<Result<Vec<u32>, _>>().map(Cow::Owned);
+        }
+        parts[count] = part;
+        count += 1;
+    }
+    Ok(LIBRARY_VERSIONS.get(&parts[..count]))
 }
 
 /// The fields of a stream entry for an event, in upstream's order ([`FIELD_NAMES`]): the

@@ -36,8 +36,8 @@ pub use config::{
 #[cfg(feature = "tokio")]
 pub use delivery::deliver_with_retries_async;
 pub use delivery::{
-    Delivery, NotRetryable, deliver, deliver_async, deliver_fields, deliver_fields_async, deliver_with_retries,
-    message_event_key,
+    Delivery, NotRetryable, ReceivedEvent, deliver, deliver_async, deliver_fields, deliver_fields_async,
+    deliver_with_retries, message_event_key,
 };
 pub use error::{ConsumeError, ProduceError};
 pub use memory::{InMemoryConsumer, InMemoryEventBus, StoredMessage};
