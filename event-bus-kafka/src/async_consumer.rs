@@ -15,6 +15,7 @@ use rdkafka::Offset;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 
+use crate::close::Closing;
 use crate::consumer::{
     CommitOnRevoke, ConsumerStats, Incoming, KafkaConsumerBuilder, Outcome, Parts, commit_stored, parse,
 };
@@ -39,7 +40,7 @@ use crate::producer::send_and_wait;
 /// # }
 /// ```
 pub struct AsyncKafkaConsumer {
-    consumer: Arc<StreamConsumer<CommitOnRevoke>>,
+    consumer: Arc<Closing<StreamConsumer<CommitOnRevoke>>>,
     parts: Parts,
 }
 
@@ -64,7 +65,8 @@ impl KafkaConsumerBuilder {
             .map_err(|e| ConsumeError::NotConfigured(format!("the Kafka consumer cannot be created: {e}")))?;
         parts.prepare(&consumer)?;
         consumer.subscribe(&[&parts.full_topic]).map_err(|e| ConsumeError::backend(true, e))?;
-        Ok(AsyncKafkaConsumer { consumer: Arc::new(consumer), parts })
+        let consumer = Arc::new(Closing::new(consumer, &parts.full_topic));
+        Ok(AsyncKafkaConsumer { consumer, parts })
     }
 }
 
@@ -112,7 +114,7 @@ impl AsyncKafkaConsumer {
             }
         };
         let consumer = Arc::clone(&self.consumer);
-        let _ = tokio::task::spawn_blocking(move || commit_stored(&*consumer, "when stopping")).await;
+        let _ = tokio::task::spawn_blocking(move || commit_stored(&**consumer, "when stopping")).await;
         result
     }
 

@@ -24,6 +24,7 @@ use rdkafka::producer::ThreadedProducer;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 
 use crate::admin::create_topic;
+use crate::close::Closing;
 use crate::decode::{DecodeFailure, LastPlan, Plans};
 use crate::framing::unframe;
 use crate::producer::{DeliveryContext, raw_producer, send_and_wait};
@@ -172,6 +173,7 @@ impl KafkaConsumerBuilder {
             .map_err(|e| ConsumeError::NotConfigured(format!("the Kafka consumer cannot be created: {e}")))?;
         parts.prepare(&consumer)?;
         consumer.subscribe(&[&parts.full_topic]).map_err(|e| ConsumeError::backend(true, e))?;
+        let consumer = Closing::new(consumer, &parts.full_topic);
         Ok(KafkaConsumer { consumer, parts })
     }
 }
@@ -496,7 +498,7 @@ pub(crate) fn dead_letter_headers(
 
 /// Consumes one topic as a member of a consumer group, on a blocking librdkafka consumer.
 pub struct KafkaConsumer {
-    consumer: BaseConsumer<CommitOnRevoke>,
+    consumer: Closing<BaseConsumer<CommitOnRevoke>>,
     parts: Parts,
 }
 
@@ -575,7 +577,7 @@ impl KafkaConsumer {
         mut until: impl FnMut(&ConsumerStats) -> bool,
     ) -> Result<(), ConsumeError> {
         let result = self.run(|stats| until(stats) || Instant::now() >= deadline);
-        commit_stored(&self.consumer, "when stopping");
+        commit_stored(&*self.consumer, "when stopping");
         result
     }
 
@@ -612,7 +614,7 @@ impl KafkaConsumer {
 impl EventBusConsumer for KafkaConsumer {
     fn consume_indefinitely(&mut self) -> Result<(), ConsumeError> {
         let result = self.run(|_| false);
-        commit_stored(&self.consumer, "when stopping");
+        commit_stored(&*self.consumer, "when stopping");
         result
     }
 
@@ -623,6 +625,6 @@ impl EventBusConsumer for KafkaConsumer {
 
 impl Drop for KafkaConsumer {
     fn drop(&mut self) {
-        commit_stored(&self.consumer, "when dropped");
+        commit_stored(&*self.consumer, "when dropped");
     }
 }

@@ -37,6 +37,7 @@
 mod admin;
 #[cfg(feature = "tokio")]
 mod async_consumer;
+mod close;
 mod consumer;
 mod dead_letters;
 mod decode;
