@@ -287,14 +287,10 @@ impl RedisConsumer {
     /// Keeps [`Protocol::READS_AHEAD`] reads sent ahead, the deferred acknowledgement going
     /// out with them.
     fn send_reads_ahead(&mut self) -> RedisResult<()> {
-        let wanted = self.owed.reads_wanted();
         let Some(fast) = self.fast.as_mut() else { return Ok(()) };
-        if wanted == 0 {
-            return Ok(());
+        if let Some(top_up) = self.owed.top_up(|| self.protocol.read_ahead(), &mut self.deferred_ack) {
+            fast.send(&top_up.commands())?;
         }
-        let read = self.protocol.read_ahead();
-        let acknowledge = self.deferred_ack.take();
-        fast.send(&self.owed.send(acknowledge.as_ref(), &read, wanted))?;
         Ok(())
     }
 

@@ -49,29 +49,48 @@ impl Owing {
     }
 
     /// How many reads to send now to keep [`Protocol::READS_AHEAD`](crate::protocol::Protocol::READS_AHEAD) in flight.
-    pub(crate) fn reads_wanted(&self) -> usize {
+    fn reads_wanted(&self) -> usize {
         let reads = self.0.iter().filter(|owed| **owed == Owed::Read).count();
         crate::protocol::Protocol::READS_AHEAD.saturating_sub(reads)
     }
 
-    /// The commands that top the reads up: the acknowledgement waiting, if any, then `reads`
-    /// reads; recorded as owed.
-    pub(crate) fn send<'c>(
+    /// What tops the reads ahead up now, recorded as owed: the acknowledgement waiting (taken
+    /// from `waiting`), then the reads wanted. `None`, with nothing taken, while enough reads are
+    /// out.
+    pub(crate) fn top_up(
         &mut self,
-        acknowledge: Option<&'c redis::Cmd>,
-        read: &'c redis::Cmd,
-        reads: usize,
-    ) -> Vec<&'c redis::Cmd> {
+        read: impl FnOnce() -> redis::Cmd,
+        waiting: &mut Option<redis::Cmd>,
+    ) -> Option<TopUp> {
+        let reads = self.reads_wanted();
+        if reads == 0 {
+            return None;
+        }
+        let acknowledge = waiting.take();
         if acknowledge.is_some() {
             self.0.push_back(Owed::Acknowledgement);
         }
         self.0.extend(std::iter::repeat_n(Owed::Read, reads));
-        acknowledge.into_iter().chain(std::iter::repeat_n(read, reads)).collect()
+        Some(TopUp { acknowledge, read: read(), reads })
     }
 
     /// An acknowledgement sent on its own, behind what is owed.
     pub(crate) fn acknowledgement(&mut self) {
         self.0.push_back(Owed::Acknowledgement);
+    }
+}
+
+/// The commands of a top-up of the reads ahead (see [`Owing::top_up`]).
+pub(crate) struct TopUp {
+    acknowledge: Option<redis::Cmd>,
+    read: redis::Cmd,
+    reads: usize,
+}
+
+impl TopUp {
+    /// In the order they go out.
+    pub(crate) fn commands(&self) -> Vec<&redis::Cmd> {
+        self.acknowledge.iter().chain(std::iter::repeat_n(&self.read, self.reads)).collect()
     }
 }
 
