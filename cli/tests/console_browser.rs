@@ -242,7 +242,7 @@ fn the_console_shows_the_bus_and_redrives_a_dead_letter_after_the_fix() {
     let (new_id, fields) = entries(&mut redis, &stream).pop().unwrap();
     assert!(text.contains(&new_id), "the new id: {text}");
     assert_eq!(fields, original_fields, "the original bytes, in order");
-    let audit = console.stderr();
+    let audit = console.stderr_once(|audit| audit.contains("1 of 1 done"));
     let line = audit
         .lines()
         .find(|line| line.contains("action=redrive") && line.contains("1 of 1 done"))

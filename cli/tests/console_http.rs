@@ -168,7 +168,7 @@ fn changes_need_the_token_and_a_request_from_the_consoles_own_page() {
         &form(&token),
     );
     assert!(again.expect(200).body.contains("not found"), "the dead letter is gone");
-    let stderr = console.stderr();
+    let stderr = console.stderr_once(|stderr| stderr.contains("1 of 1 done"));
     assert!(!stderr.lines().filter(|line| line.starts_with("audit:")).any(|line| line.contains(&token)), "{stderr}");
     let audit: Vec<&str> = stderr.lines().filter(|line| line.starts_with("audit:")).collect();
     assert!(

@@ -75,6 +75,19 @@ impl ConsoleProcess {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// What the console wrote on stderr once `wanted` holds of it, or after five seconds: its
+    /// lines reach the test through a reader thread, possibly after the HTTP reply they follow.
+    pub(crate) fn stderr_once(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let stderr = self.stderr();
+            if wanted(&stderr) || std::time::Instant::now() >= deadline {
+                return stderr;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// The token it printed, when it generated one.
     pub(crate) fn printed_token(&self) -> String {
         let stderr = self.stderr();
