@@ -152,12 +152,15 @@ pub fn read_topic(redis: &mut openedx_events_test_support::RedisScratch, topic: 
     read_stream(redis.connection(), &stream)
 }
 
-/// Waits (up to `timeout`) until a stream holds at least `n` entries; returns them.
+/// Waits (up to `timeout`) until a stream holds at least `n` distinct events; returns its entries.
 pub fn wait_for_stream(connection: &mut redis::Connection, stream: &str, n: usize, timeout: Duration) -> Vec<Arrived> {
     let deadline = Instant::now() + timeout;
     loop {
         let arrived = read_stream(connection, stream);
-        if arrived.len() >= n || Instant::now() > deadline {
+        // Distinct events: a duplicate (at least once) must not stand in for one still to come.
+        let distinct: std::collections::BTreeSet<(&str, i64)> =
+            arrived.iter().map(|event| (event.data.order_id.as_str(), event.data.seq)).collect();
+        if distinct.len() >= n || Instant::now() > deadline {
             return arrived;
         }
         std::thread::sleep(Duration::from_millis(50));
